@@ -1,0 +1,182 @@
+"""Every failure extractor can meet, written down once.
+
+Each exception that ends the processing of one article carries an `Outcome`: the code the ledger records for
+that article. Configuration and usage errors (`ConfigError`) stop a command instead; they have no outcome.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class Outcome(StrEnum):
+    """The code the ledger records for one article in one run. Exactly one per input URL."""
+
+    OK = "ok"
+    TOO_LONG = "too_long"  # cut to the budget, flagged, still scanned: a success
+    TOO_SHORT = "too_short"
+    NO_CONTENT = "no_content"
+    UNSUPPORTED_TYPE = "unsupported_type"
+    TOO_LARGE = "too_large"
+    BLOCKED = "blocked"
+    HTTP_ERROR = "http_error"
+    TIMEOUT = "timeout"
+    INVALID_OUTPUT = "invalid_output"
+    BUDGET_EXCEEDED = "budget_exceeded"
+    LLM_ERROR = "llm_error"
+    INTERNAL_ERROR = "internal_error"  # a bug: the message says where
+
+    @property
+    def succeeded(self) -> bool:
+        """A scan was written for this article."""
+        return self in (Outcome.OK, Outcome.TOO_LONG)
+
+
+class ExtractorError(Exception):
+    """Base of every error extractor raises on purpose."""
+
+    outcome: Outcome | None = None
+    #: Worth trying again in a later run (the ledger's retry policy reads this).
+    transient: bool = False
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(ExtractorError):
+    """Bad configuration or usage: the command stops with a one-line message and a non-zero exit."""
+
+
+# --- the scan format -------------------------------------------------------------------------------------
+
+
+class ScanFormatError(ExtractorError):
+    """Text that is not a scan. `line` is 1-based; 0 when the error is not tied to a line."""
+
+    def __init__(self, message: str, line: int = 0) -> None:
+        super().__init__(f"line {line}: {message}" if line else message)
+        self.reason = message
+        self.line = line
+
+
+class ScanValidationError(ExtractorError):
+    """A scan whose values break the rules (strict mode): carries every error found."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors) if errors else "invalid scan")
+        self.errors = errors
+
+
+# --- sources and fetching --------------------------------------------------------------------------------
+
+
+class FetchError(ExtractorError):
+    """Base for every way a URL can fail to become article text."""
+
+    outcome = Outcome.HTTP_ERROR
+
+    def __init__(self, message: str, url: str = "") -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class BlockedError(FetchError):
+    """Refused before any byte was sent: scheme, non-public address, robots.txt, not on the allow list."""
+
+    outcome = Outcome.BLOCKED
+
+
+class HTTPStatusError(FetchError):
+    outcome = Outcome.HTTP_ERROR
+
+    def __init__(self, message: str, url: str = "", status: int = 0) -> None:
+        super().__init__(message, url)
+        self.status = status
+        self.transient = status in (408, 429) or status >= 500 or status == 0
+
+
+class FetchTimeoutError(FetchError):
+    outcome = Outcome.TIMEOUT
+    transient = True
+
+
+class TooLargeError(FetchError):
+    outcome = Outcome.TOO_LARGE
+
+
+class UnsupportedTypeError(FetchError):
+    outcome = Outcome.UNSUPPORTED_TYPE
+
+
+class NoContentError(FetchError):
+    """A page with no article in it: JS-only, paywall, soft 404."""
+
+    outcome = Outcome.NO_CONTENT
+
+
+class TooShortError(FetchError):
+    outcome = Outcome.TOO_SHORT
+
+
+class OfflineMissError(FetchError):
+    """--offline and the web archive holds no response for this URL."""
+
+    outcome = Outcome.HTTP_ERROR
+
+
+# --- extraction ------------------------------------------------------------------------------------------
+
+
+class ExtractionError(ExtractorError):
+    """Base for failures of the model call. Carries what was spent, so failures are never free and invisible."""
+
+    outcome = Outcome.LLM_ERROR
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        attempts: int = 0,
+        usage: dict[str, int] | None = None,
+        last_output: Any = None,
+        errors: list[str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.usage = usage or {}
+        self.last_output = last_output
+        self.errors = errors or []
+
+
+class InvalidOutputError(ExtractionError):
+    """The model's answer still broke the rules when the re-asks ran out. No scan is written."""
+
+    outcome = Outcome.INVALID_OUTPUT
+
+
+class BudgetExceededError(ExtractionError):
+    """The run's token or money budget is spent: no new model call is made."""
+
+    outcome = Outcome.BUDGET_EXCEEDED
+
+
+class ModelError(ExtractionError):
+    """The model server failed: transient (429, 5xx, timeouts, connection) once retries ran out, or permanent."""
+
+    outcome = Outcome.LLM_ERROR
+
+    def __init__(self, message: str, *, transient: bool = False, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.transient = transient
+
+
+def outcome_of(exc: BaseException) -> Outcome:
+    """The ledger code for an exception; anything we did not raise on purpose is an internal error."""
+    if isinstance(exc, ExtractorError) and exc.outcome is not None:
+        return exc.outcome
+    return Outcome.INTERNAL_ERROR
