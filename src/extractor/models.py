@@ -112,7 +112,9 @@ class Layout(BaseModel):
     sections: list[str] | None = None
     #: Column headers per table, when not the 2025 ones (2024 adds `relevancy` everywhere; 2023 Signals differ).
     columns: dict[str, list[str]] = Field(default_factory=dict)
-    #: Padded widths per table, when the page's padding is not what tabulate computes today.
+    #: How cell widths were counted for padding: code points, or terminal cells (pages written with wcwidth).
+    measure: Literal["chars", "display"] = "chars"
+    #: Padded widths per table, when neither measure explains the page's padding.
     widths: dict[str, list[int]] = Field(default_factory=dict)
     #: Blank lines between consecutive blocks, when they differ from the default spacing.
     gaps: list[int] | None = None
@@ -286,7 +288,8 @@ class Sidecar(BaseModel):
 
     @classmethod
     def of(cls, scan: Scan, provenance: Provenance | None = None) -> Sidecar:
-        return cls(id=scan.id, scan=scan, provenance=provenance or Provenance())
+        # The parts are validated models already; validating again would refuse archive values.
+        return cls.model_construct(schema_=SIDECAR_SCHEMA, id=scan.id, scan=scan, provenance=provenance or Provenance())
 
     def to_json(self) -> str:
         data = self.model_dump(mode="json", by_alias=True)

@@ -198,12 +198,22 @@ def _minimal_layout(scan: Scan, widths: dict[str, list[int]]) -> Scan:
         layout.sections = None
     if layout.gaps == default_gaps(len(layout.gaps or []) + 1):
         layout.gaps = None
-    bare = scan.model_copy(update={"layout": layout.model_copy(update={"widths": {}})})
+    bare = scan.model_copy(update={"layout": layout.model_copy(update={"widths": {}, "measure": "chars"})})
+    wide = bare.model_copy(update={"layout": bare.layout.model_copy(update={"measure": "display"})})
     for table, observed in widths.items():
-        natural = table_lines(bare, table)
-        if len(natural) < 2 or separator_widths(natural[1]) != observed:
+        if _widths(table_lines(bare, table)) == observed:
+            continue
+        if _widths(table_lines(wide, table)) == observed:
+            layout.measure = "display"
+        else:
             layout.widths[table] = observed
+    if layout.measure == "display":  # one measure per page: tables that fit both keep no widths
+        layout.widths = {t: w for t, w in layout.widths.items() if _widths(table_lines(wide, t)) != w}
     return scan
+
+
+def _widths(lines: list[str]) -> list[int] | None:
+    return separator_widths(lines[1]) if len(lines) > 1 else None
 
 
 __all__ = ["parse", "render"]

@@ -86,7 +86,7 @@ def table_lines(scan: Scan, table: str) -> list[str]:
         return []
     cells = [[getattr(row, FIELD_OF_COLUMN[c]) for c in columns] for row in rows]
     numeric = [c in NUMERIC_COLUMNS for c in columns]
-    return format_table(columns, cells, numeric, scan.layout.widths.get(table))
+    return format_table(columns, cells, numeric, scan.layout.widths.get(table), scan.layout.measure)
 
 
 def section_body(scan: Scan, section: str) -> list[str]:
