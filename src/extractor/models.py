@@ -100,6 +100,15 @@ class Related(BaseModel):
     target: str
 
 
+class RawSection(BaseModel):
+    """A section the parser could not read, kept line for line so the page still renders back unchanged."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lines: list[str]
+    error: str
+
+
 class Layout(BaseModel):
     """How a page was laid out, when it is not the 2025 default. Only the renderer and the parser read it."""
 
@@ -118,6 +127,8 @@ class Layout(BaseModel):
     widths: dict[str, list[int]] = Field(default_factory=dict)
     #: Blank lines between consecutive blocks, when they differ from the default spacing.
     gaps: list[int] | None = None
+    #: Sections kept as found because they could not be read (reported by `Scan.problems`).
+    raw: dict[str, RawSection] = Field(default_factory=dict)
     #: Line ending and what follows the last line (the format wants none).
     newline: str = "\n"
     tail: str = ""
@@ -194,6 +205,8 @@ class Scan(BaseModel):
     def problems(self) -> list[str]:
         """What strict mode refuses or a reader should know, one sentence each. Empty for a clean scan."""
         found: list[str] = []
+        for name, raw in self.layout.raw.items():
+            found.append(f"unreadable section {name}, kept as found: {raw.error}")
         if self.category is None:
             found.append("missing section: Other (category)")
         elif self.category not in CATEGORIES:
