@@ -267,6 +267,8 @@ class Evidence(BaseModel):
     quote: str
     verified: bool
     score: float | None = None
+    #: The whole row, when its quote was not found: such a row is kept here, flagged, and left out of the scan.
+    row: dict[str, Any] | None = None
 
 
 class Provenance(BaseModel):
