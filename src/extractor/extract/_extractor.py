@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
 from extractor.errors import BudgetExceededError, InvalidOutputError, ModelError
-from extractor.extract._answer import ScanAnswer, SignalRow
+from extractor.extract._answer import CompactScanAnswer, ScanAnswer, SignalRow
 from extractor.extract._backends import Backend, resolve
 from extractor.extract._budget import RunBudget, price_of
 from extractor.extract._grounding import Grounder
@@ -103,6 +103,9 @@ class Extractor:
         self.template = template or PromptTemplate()
         self.tokenizer = tokenizer or default_tokenizer()
         self.max_input_tokens = settings.max_input_tokens or backend.max_input_tokens
+        self.max_output_tokens = settings.max_output_tokens or backend.max_output_tokens
+        sizes = {"full": ScanAnswer, "compact": CompactScanAnswer}
+        self.answer_model = sizes[settings.answer_size] if settings.answer_size else backend.answer_model
         self.budget = budget or RunBudget(
             max_tokens=settings.budget_tokens,
             max_usd=settings.budget_usd,
@@ -134,7 +137,8 @@ class Extractor:
         article, truncated = cut(text, self.max_input_tokens, self.tokenizer)
         language = self.settings.language or detect(article)
         prompt = self.template.render(
-            article, language=name(language) if language else "the article's language", title=title
+            article, language=name(language) if language else "the article's language", title=title,
+            model=self.answer_model,
         )
         grounder = Grounder(article)
         context = {"grounder": grounder, "language": language, "grounding": True}
@@ -161,17 +165,17 @@ class Extractor:
                 self._client.chat.completions.create,
                 model=self.backend.model,
                 messages=prompt.messages,
-                response_model=ScanAnswer,
+                response_model=self.answer_model,
                 max_retries=self.settings.reasks,
                 context=context,
                 hooks=hooks,
-                max_tokens=self.settings.max_output_tokens,
+                max_tokens=self.max_output_tokens,
                 temperature=self.settings.temperature,
             )
         except BudgetExceededError as exc:
             raise BudgetExceededError(exc.message, **call.failure()) from exc
         except IncompleteOutputException as exc:
-            limit = self.settings.max_output_tokens
+            limit = self.max_output_tokens
             raise InvalidOutputError(
                 f"the answer was cut at the output limit ({limit} tokens)",
                 errors=[f"finish_reason=length: the answer did not fit in {limit} tokens (EXTRACTOR_MAX_OUTPUT_TOKENS)"],
@@ -203,7 +207,7 @@ class Extractor:
         errors = _errors(exc)
         if call.last_text:
             try:
-                return ScanAnswer.model_validate_json(call.last_text, context={**context, "grounding": False})
+                return self.answer_model.model_validate_json(call.last_text, context={**context, "grounding": False})
             except ValidationError:
                 pass
         raise InvalidOutputError(
