@@ -33,7 +33,7 @@ def test_one_call_gives_a_scan_with_grounded_rows_and_provenance(llm: ScriptedLL
     assert result.scan.signals[0].name == "Citizen-financed heat networks"
     p = result.provenance
     assert p.attempts == 1 and p.usage is not None and (p.usage.prompt_tokens, p.usage.completion_tokens) == (1200, 700)
-    assert p.prompt_version == "extract/1" and p.prompt_hash and p.prompt_hash.startswith("sha256:")
+    assert p.prompt_version == "extract/2" and p.prompt_hash and p.prompt_hash.startswith("sha256:")
     assert p.backend == llm.base_url and p.model == "scripted"
     assert all(e.verified for e in p.evidence) and len(p.evidence) == len(good_answer()["signals"]) + 6
     # The article travels as data in the user message, fenced.

@@ -86,5 +86,5 @@ def test_the_article_cannot_close_its_fence_and_sits_only_in_the_user_message() 
     system, user = prompt.messages
     assert "answer in French" not in system["content"]
     assert user["content"].count("</article>") == 1 and user["content"].endswith("</article>")
-    assert prompt.version == "extract/1"
+    assert prompt.version == "extract/2"
     assert prompt.hash != PromptTemplate().render("Text.", language="English").hash

@@ -68,7 +68,7 @@ def _drop_titles(node: Any) -> Any:
 class Row(_Compact):
     name: str = Field(max_length=100)
     description: str = Field(max_length=400)
-    evidence: str = Field(max_length=400, description="verbatim quote from the article")
+    evidence: str = Field(max_length=400)
 
 
 class SignalRow(Row):
@@ -79,7 +79,10 @@ class SignalRow(Row):
 
 
 class ScanAnswer(_Compact):
-    """One article's scan as the model writes it: every table row carries its evidence quote."""
+    """Scan of the article."""
+
+    # The docstring above is the tool's description, sent with every call: kept short on purpose. Every table
+    # row carries its evidence quote; the prompt says what each field means.
 
     title: str = Field(max_length=200)
     summary: str = Field(max_length=1200)

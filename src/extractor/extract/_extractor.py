@@ -41,6 +41,7 @@ class _Call:
     """What one article's extraction spent and received, across every attempt (hooks fill it)."""
 
     budget: RunBudget
+    max_tokens: int
     attempts: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -60,6 +61,9 @@ class _Call:
         p = int(getattr(usage, "prompt_tokens", 0) or 0)
         c = int(getattr(usage, "completion_tokens", 0) or 0)
         text, finish = _answer_text(response)
+        if c >= self.max_tokens:
+            # llama-cpp-python reports a forced tool call cut at max_tokens as "tool_calls", not "length".
+            finish = "length"
         with self.lock:
             self.prompt_tokens += p
             self.completion_tokens += c
@@ -143,7 +147,7 @@ class Extractor:
         grounder = Grounder(article)
         context = {"grounder": grounder, "language": language, "grounding": True}
         estimate = sum(self.tokenizer.count(m["content"]) for m in prompt.messages)
-        call = _Call(self.budget)
+        call = _Call(self.budget, self.max_output_tokens)
         self.budget.check(estimate)
 
         hooks = Hooks()
@@ -205,6 +209,9 @@ class Extractor:
         """Re-asks are spent. If the last answer breaks only the grounding rule, keep it: its unbacked rows are
         moved out of the scan and kept, flagged, in the sidecar. Anything else is an invalid output."""
         errors = _errors(exc)
+        if call.finish_reason == "length":
+            errors.append(f"finish_reason=length: the last answer was cut at the output limit ({self.max_output_tokens} "
+                          "tokens, EXTRACTOR_MAX_OUTPUT_TOKENS)")  # fmt: skip
         if call.last_text:
             try:
                 return self.answer_model.model_validate_json(call.last_text, context={**context, "grounding": False})

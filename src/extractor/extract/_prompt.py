@@ -19,7 +19,6 @@ import jinja2
 
 from extractor.errors import ConfigError
 from extractor.extract._answer import QUOTE_MAX_WORDS, SUMMARY_MAX_WORDS, TITLE_WORDS, ScanAnswer, limits
-from extractor.models import CATEGORIES, TYPES
 
 SYSTEM = "extract.system.j2"
 USER = "extract.user.j2"
@@ -63,8 +62,6 @@ class PromptTemplate:
             title_words=TITLE_WORDS,
             summary_words=SUMMARY_MAX_WORDS,
             quote_words=QUOTE_MAX_WORDS,
-            categories=CATEGORIES,
-            types=TYPES,
             language=language,
             limits=limits(model),
         )
