@@ -125,6 +125,15 @@ class Extractor:
         )
         self._client = instructor.from_openai(self._openai, mode=backend.mode)
 
+    @property
+    def model(self) -> str:
+        """The model asked for (a server may report a more precise name: see `Provenance.model`)."""
+        return self.backend.model
+
+    @property
+    def prompt_version(self) -> str:
+        return self.template.version
+
     def close(self) -> None:
         self._openai.close()
         self.backend.close()
