@@ -110,6 +110,7 @@ class Extractor:
         self.max_output_tokens = settings.max_output_tokens or backend.max_output_tokens
         sizes = {"full": ScanAnswer, "compact": CompactScanAnswer}
         self.answer_model = sizes[settings.answer_size] if settings.answer_size else backend.answer_model
+        self.sampling = settings.sampling if settings.sampling is not None else backend.sampling
         self.budget = budget or RunBudget(
             max_tokens=settings.budget_tokens,
             max_usd=settings.budget_usd,
@@ -184,6 +185,7 @@ class Extractor:
                 hooks=hooks,
                 max_tokens=self.max_output_tokens,
                 temperature=self.settings.temperature,
+                **({"extra_body": self.sampling} if self.sampling else {}),
             )
         except BudgetExceededError as exc:
             raise BudgetExceededError(exc.message, **call.failure()) from exc
