@@ -33,5 +33,12 @@ def test_an_answer_cut_at_the_output_limit_is_reported(local_server: LocalServer
     settings = LLMSettings(llm="local", reasks=0, max_output_tokens=24, max_input_tokens=300)
     with make_extractor(settings, local_server=local_server) as ex, pytest.raises(InvalidOutputError) as caught:
         ex.extract(article("article-soil-sensors"), url="https://x.example/a", origin="1", origin_url="https://x/p/1")
-    assert any("output limit (24 tokens)" in e for e in caught.value.errors)
+    assert any("cut at the output limit (24 tokens" in e for e in caught.value.errors), caught.value.errors
     assert caught.value.usage["completion_tokens"] == 24 and caught.value.attempts == 1
+
+
+def test_with_the_local_extra_installed_local_is_the_default(local_server: LocalServer) -> None:
+    with make_extractor(LLMSettings(), local_server=local_server) as ex:
+        assert ex.backend.kind == "local" and ex.backend.base_url == local_server.base_url
+    # The shared server outlives the extractor that borrowed it.
+    assert httpx.get(f"{local_server.base_url}/models", timeout=10).status_code == 200

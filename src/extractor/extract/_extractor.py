@@ -190,10 +190,9 @@ class Extractor:
         except BudgetExceededError as exc:
             raise BudgetExceededError(exc.message, **call.failure()) from exc
         except IncompleteOutputException as exc:
-            limit = self.max_output_tokens
             raise InvalidOutputError(
-                f"the answer was cut at the output limit ({limit} tokens)",
-                errors=[f"finish_reason=length: the answer did not fit in {limit} tokens (EXTRACTOR_MAX_OUTPUT_TOKENS)"],
+                f"the answer was cut at the output limit ({self.max_output_tokens} tokens)",
+                errors=[self._cut_error()],
                 **call.failure(),
             ) from exc
         except InstructorRetryException as exc:
@@ -208,6 +207,10 @@ class Extractor:
                             grounder=grounder, truncated=truncated, article=article, url=url, origin=origin,
                             origin_url=origin_url)  # fmt: skip
 
+    def _cut_error(self) -> str:
+        return (f"finish_reason=length: the answer was cut at the output limit ({self.max_output_tokens} tokens, "
+                "EXTRACTOR_MAX_OUTPUT_TOKENS)")  # fmt: skip
+
     def _model_error(self, exc: openai.APIError, call: _Call) -> ModelError:
         transient = is_transient(exc)
         status = getattr(exc, "status_code", None)
@@ -221,8 +224,7 @@ class Extractor:
         moved out of the scan and kept, flagged, in the sidecar. Anything else is an invalid output."""
         errors = _errors(exc)
         if call.finish_reason == "length":
-            errors.append(f"finish_reason=length: the last answer was cut at the output limit ({self.max_output_tokens} "
-                          "tokens, EXTRACTOR_MAX_OUTPUT_TOKENS)")  # fmt: skip
+            errors.append(self._cut_error())
         if call.last_text:
             try:
                 return self.answer_model.model_validate_json(call.last_text, context={**context, "grounding": False})
