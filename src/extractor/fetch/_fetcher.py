@@ -158,7 +158,7 @@ class Fetcher:
             return False
         if isinstance(exc, FetchTimeoutError):
             return True
-        if isinstance(exc, _StatusError):
+        if isinstance(exc, _StatusError) and exc.transient:  # 408, 429, 5xx
             wait = exc.retry_after
             return wait is None or wait <= self.settings.retry_after_max
         return False
