@@ -14,6 +14,7 @@ Built-in routes (query parameters in brackets):
 - `/stall[?seconds=5]`: headers, then silence
 - `/bomb[?size=50000000]`: a gzip body that inflates to `size` zero-ish bytes of HTML
 - `/echo-headers`: the request headers as text/plain
+`add_newsletter(path)` serves the fixture newsletter post with its article links pointing at this server.
 Every request is recorded in `site.requests` as (method, path, headers).
 """
 
@@ -37,6 +38,16 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 SITE_ROOT = FIXTURES / "site"
 
 Handler = Callable[["RequestHandler"], None]
+#: The fixture post's article links (without query) -> fixture page slug.
+NEWSLETTER_ARTICLES = {
+    "https://www.coastal-futures.example/2025/06/tidal-microgrids": "tidal-microgrids",
+    "https://civic-ledger.example/stories/library-of-seeds": "library-of-seeds",
+    "https://railroadweekly.example/articles/quiet-freight/": "quiet-freight",
+    "https://oceannotes.example/reef-robots": "reef-robots",
+    "https://makerreview.example/2025/repair-cafe-parts": "repair-cafe-parts",
+}
+NEWSLETTER_QUERIES = {"tidal-microgrids": "?utm_source=kghosh&utm_medium=email&utm_campaign=20250629d",
+                      "reef-robots": "?ref=kghosh"}
 
 
 @dataclass
@@ -163,6 +174,20 @@ class Site:
             self.prefixes[path[:-1]] = handler
         else:
             self.routes[path] = handler
+
+    def add_newsletter(self, path: str = "/p/20250701a") -> list[str]:
+        """Serves the fixture Substack-like post at `path` with its five article links pointing at this server's
+        `/articles/*.html` pages (query strings kept). Returns the article URLs as they appear in the post."""
+        assert self.root is not None
+        html = (self.root / "p" / "20250629d.html").read_text(encoding="utf-8")
+        # The copy declares its own (public) URL, as a saved page does: its issue id comes from `path`.
+        html = html.replace("https://kghosh.substack.com/p/20250629d", "https://kghosh.substack.com" + path)
+        found = []
+        for public, slug in NEWSLETTER_ARTICLES.items():
+            html = html.replace(public, self.url(f"/articles/{slug}.html"))
+            found.append(self.url(f"/articles/{slug}.html") + NEWSLETTER_QUERIES.get(slug, ""))
+        self.add(path, body=html.encode("utf-8"))
+        return found
 
     def hits(self, path: str) -> int:
         """Requests seen for `path` (query string ignored)."""
