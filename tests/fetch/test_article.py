@@ -79,3 +79,10 @@ def test_long_article_mentioning_paywalls_is_still_an_article(site: Site, make_f
     site.add("/essay", body=f"<html><head><title>On paywalls</title></head><body><article><h1>On paywalls</h1>"
              f"{paras}</article></body></html>".encode())  # fmt: skip
     assert "paywall" in article_from_page(make_fetcher().fetch(site.url("/essay"))).text
+
+
+def test_the_same_article_extracts_the_same_every_time(site: Site, make_fetcher: FixtureFetcher) -> None:
+    """trafilatura's `deduplicate` keeps a process-wide cache that empties repeated text: never use it."""
+    page = make_fetcher().fetch(site.url("/articles/tidal-microgrids.html"))
+    texts = {article_from_page(page).text for _ in range(6)}
+    assert len(texts) == 1 and len(texts.pop()) > 1500
