@@ -22,9 +22,10 @@ import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from extractor.article import article_from_page  # noqa: E402
-from extractor.fetch import Fetcher, FetchSettings  # noqa: E402
-from tests.support.site import SITE_ROOT, Site  # noqa: E402
+from tests.support.site import SITE_ROOT, Site
+
+from extractor.article import article_from_page
+from extractor.fetch import Fetcher, FetchSettings
 
 ARTICLES = 200
 WORKERS = 16
