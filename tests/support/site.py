@@ -25,6 +25,7 @@ import gzip
 import http.server
 import mimetypes
 import socket
+import ssl
 import threading
 import time
 import zlib
@@ -112,7 +113,8 @@ class _Server6(_Server):
 
 
 class Site:
-    def __init__(self, root: Path | None = SITE_ROOT, host: str = "127.0.0.1") -> None:
+    def __init__(self, root: Path | None = SITE_ROOT, host: str = "127.0.0.1",
+                 ssl_context: ssl.SSLContext | None = None) -> None:
         self.root = root
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.lock = threading.Lock()
@@ -122,6 +124,10 @@ class Site:
         server_class = _Server6 if ":" in host else _Server
         self._server = server_class((host, 0), RequestHandler)
         self._server.site = self
+        self.scheme = "http"
+        if ssl_context is not None:  # HTTPS: the handshake happens on accept
+            self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True)
+            self.scheme = "https"
         self.host = host
         self.port: int = self._server.server_address[1]
         self._thread: threading.Thread | None = None
@@ -155,7 +161,7 @@ class Site:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host_port}"
+        return f"{self.scheme}://{self.host_port}"
 
     def url(self, path: str = "/") -> str:
         return self.base_url + path

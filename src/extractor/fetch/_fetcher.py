@@ -107,6 +107,7 @@ class Fetcher:
             transport = GuardedTransport(
                 Guard(s.allow_hosts, resolver),
                 limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
+                ca_bundle=s.ca_bundle,
             )
             self._client = httpx.Client(
                 transport=transport,

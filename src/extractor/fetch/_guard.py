@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import httpcore
@@ -129,9 +130,11 @@ class GuardedTransport(httpx.HTTPTransport):
     """httpx's transport with the guarded backend under its connection pool. No proxies: a proxy would make
     the connection (and the name resolution) for us, out of the guard's reach."""
 
-    def __init__(self, guard: Guard, *, limits: httpx.Limits, verify: bool = True) -> None:
-        super().__init__(verify=verify, trust_env=False, limits=limits)
-        ssl_context = httpx.create_ssl_context(verify=verify, trust_env=False)
+    def __init__(self, guard: Guard, *, limits: httpx.Limits, ca_bundle: Path | None = None) -> None:
+        super().__init__(trust_env=False, limits=limits)
+        ssl_context = httpx.create_ssl_context(trust_env=False)
+        if ca_bundle is not None:
+            ssl_context.load_verify_locations(cafile=str(ca_bundle))
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context,
             max_connections=limits.max_connections,

@@ -40,6 +40,8 @@ class FetchSettings(BaseSettings):
     user_agent: str = DEFAULT_USER_AGENT
     #: Honour robots.txt.
     robots: bool = True
+    #: Extra CA certificates (PEM) to trust besides the system's, e.g. a test or corporate CA.
+    ca_bundle: Path | None = None
     #: Root of the web archive; default `EXTRACTOR_HOME/web`.
     archive_dir: Path | None = None
 
