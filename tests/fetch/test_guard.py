@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from extractor.errors import BlockedError, Outcome, outcome_of
+from extractor.errors import BlockedError, FetchError, Outcome, outcome_of
 from extractor.fetch import Fetcher, FetchSettings, non_public_reason
 from tests.support.site import Site
 
@@ -156,3 +156,16 @@ def test_malformed_allow_hosts_is_a_config_error(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("EXTRACTOR_ALLOW_HOSTS", "127.0.0.1")
     with pytest.raises(ValueError, match="host:port"):
         FetchSettings()
+
+
+@pytest.mark.parametrize("url", ["http://[::1/", "http://example.org:99999/", "http://example.org:port/", "http:///x"])
+def test_malformed_urls_are_refused(url: str, make_fetcher: Callable[..., Fetcher]) -> None:
+    with pytest.raises(BlockedError):
+        make_fetcher().fetch(url)
+
+
+@pytest.mark.parametrize("target", ["http://[::1/", "http://example.org:99999/", "http://"])
+def test_malformed_redirects_are_typed_failures(target: str, site: Site, make_fetcher: Callable[..., Fetcher]) -> None:
+    with pytest.raises(FetchError) as info:
+        make_fetcher().fetch(site.url("/redirect?to=" + target))
+    assert outcome_of(info.value) in (Outcome.BLOCKED, Outcome.HTTP_ERROR)
