@@ -32,7 +32,7 @@ _HEADER = {
 }
 _LINK = re.compile(r"__\[External link\]\((?P<url>.*)\)__")
 _RELATED = re.compile(r"\* \[(?P<title>.*)\]\((?P<target>[^()]*)\)")
-_UNESCAPE_SUMMARY = re.compile(r"^(\\*)\\#", re.MULTILINE)
+_UNESCAPE_SUMMARY = re.compile(r"^(\\*)\\## ", re.MULTILINE)
 _SECTIONS = ("Keywords", "Themes", "Other", "Summary", *TABLE_OF_SECTION, "Closest")
 
 
@@ -87,7 +87,7 @@ def _bullets(body: list[str], first: int) -> list[str]:
     return items
 
 
-def _table(body: list[str], first: int, section: str) -> tuple[list[str], list[dict[str, Any]], list[int]]:
+def _table(body: list[str], first: int, section: str) -> tuple[list[str], list[dict[str, Any]]]:
     headers = split_row(body[0])
     if headers is None:
         raise ScanFormatError(f"expected the {section} table's header row, found {body[0][:60]!r}", first)
@@ -115,11 +115,15 @@ def _table(body: list[str], first: int, section: str) -> tuple[list[str], list[d
             else:
                 row[FIELD_OF_COLUMN[header]] = cell
         rows.append(row)
-    return headers, rows, widths
+    return headers, rows
 
 
-def parse(text: str) -> Scan:
-    """The scan a page holds, with the layout needed to render it back unchanged."""
+def parse(text: str, *, strict: bool = False) -> Scan:
+    """The scan a page holds, with the layout needed to render it back unchanged.
+
+    A page without the header and External link lines is not a scan: `ScanFormatError`. A section whose body
+    cannot be read (a stray line among bullets, a table cell that breaks the columns) is kept as found and
+    reported by `Scan.problems()`, so an old archive still imports whole; with `strict=True` it raises instead."""
     lines, newline, tail, bom = _split(text)
     data: dict[str, Any] = {}
     layout: dict[str, Any] = {"newline": newline, "tail": tail, "bom": bom}
@@ -133,22 +137,25 @@ def parse(text: str) -> Scan:
         raise ScanFormatError("expected the header '# __{title}__, (from page [{origin}](…).)'", 1)
 
     found, gaps = _blocks(lines, 1)
-    if len(found) < 2 or not (m := _LINK.fullmatch(found[0][1][0])):
+    if found and found[0][1][0].startswith("## "):  # a page that went straight to its sections
+        data["url"], layout["link"], k = "", False, 0
+    elif len(found) >= 2 and (m := _LINK.fullmatch(found[0][1][0])):
+        data["url"], k = m["url"], 1
+    else:
         where = found[0][0] if found else len(lines)
         raise ScanFormatError("expected the line '__[External link]({url})__'", where)
-    data["url"] = m["url"]
-    gaps.insert(0, found[0][0] - 2)  # blank lines between the header and the link line
+    gaps.insert(0, found[0][0] - 2)  # blank lines between the header and the next block
     sections: list[str] = []
-    widths: dict[str, list[int]] = {}
+    tables: dict[str, list[str]] = {}  # each table's lines as found
     columns: dict[str, list[str]] = {}
-    k = 1
+    raw: dict[str, dict[str, Any]] = {}
     while k < len(found):
         n, heading = found[k]
-        name = heading[0][3:] if heading[0].startswith("## ") else None
-        if name not in _SECTIONS:
+        if not heading[0].startswith("## "):
             raise ScanFormatError(
                 f"expected a section heading (## Keywords, ## Summary, …), found {heading[0][:60]!r}", n
             )
+        name = heading[0][3:]
         if name in sections:
             raise ScanFormatError(f"section {name} appears twice", n)
         sections.append(name)
@@ -158,51 +165,77 @@ def parse(text: str) -> Scan:
             first, body = found[k + 1]
             k += 1
         k += 1
-        if name in ("Keywords", "Themes"):
-            data[name.lower()] = _bullets(body, first)
-        elif name == "Other":
-            for i, item in enumerate(_bullets(body, first)):
-                key, sep, value = item.partition(": ")
-                if not sep or key not in ("Category", "Type"):
-                    raise ScanFormatError(f"expected '* Category: …' or '* Type: …', found {item[:60]!r}", first + i)
-                data[key.lower()] = value
-        elif name == "Summary":
-            data["summary"] = _UNESCAPE_SUMMARY.sub(lambda m: m.group(1) + "#", "\n".join(body))
-        elif name == "Closest":
-            related = []
-            for i, line in enumerate(body):
-                if not (r := _RELATED.fullmatch(line)):
-                    raise ScanFormatError(f"expected '* [title](scan id)', found {line[:60]!r}", first + i)
-                related.append({"title": r["title"], "target": r["target"]})
-            data["closest"] = related
-        elif body:
-            table = TABLE_OF_SECTION[name]
-            headers, rows, widths[table] = _table(body, first, name)
-            data[table] = rows
-            if headers != default_columns(table) or not rows:
-                columns[table] = headers
-
-    layout.update(sections=sections, columns=columns, gaps=gaps)
+        try:
+            _section(name, n, body, first, data, tables, columns)
+        except ScanFormatError as exc:
+            if strict:
+                raise
+            raw[name] = {"lines": body, "error": str(exc)}
+    layout.update(sections=sections, columns=columns, gaps=gaps, raw=raw)
     try:
         scan = Scan.model_validate({**data, "layout": layout}, context=ARCHIVE)
     except ValidationError as exc:  # only shapes can fail in archive mode
         raise ScanFormatError(f"not a scan: {exc.errors()[0]['msg']}") from exc
-    return _minimal_layout(scan, widths)
+    return _minimal_layout(scan, tables)
 
 
-def _minimal_layout(scan: Scan, widths: dict[str, list[int]]) -> Scan:
-    """Drops what the renderer would do anyway, so a plain 2025 page has the default layout; keeps the
-    padding of tables that tabulate would pad differently today (e.g. an archive measured with wcwidth)."""
+def _section(
+    name: str,
+    heading_line: int,
+    body: list[str],
+    first: int,
+    data: dict[str, Any],
+    tables: dict[str, list[str]],
+    columns: dict[str, list[str]],
+) -> None:
+    """Reads one section's body into `data`; raises `ScanFormatError` at the line it cannot read."""
+    if name not in _SECTIONS:
+        raise ScanFormatError(f"unknown section {name!r}", heading_line)
+    if name in ("Keywords", "Themes"):
+        data[name.lower()] = _bullets(body, first)
+    elif name == "Other":
+        for i, item in enumerate(_bullets(body, first)):
+            key, sep, value = item.partition(": ")
+            if not sep or key not in ("Category", "Type"):
+                raise ScanFormatError(f"expected '* Category: …' or '* Type: …', found {item[:60]!r}", first + i)
+            data[key.lower()] = value
+    elif name == "Summary":
+        data["summary"] = _UNESCAPE_SUMMARY.sub(lambda m: m.group(1) + "## ", "\n".join(body))
+    elif name == "Closest":
+        related = []
+        for i, line in enumerate(body):
+            if not (r := _RELATED.fullmatch(line)):
+                raise ScanFormatError(f"expected '* [title](scan id)', found {line[:60]!r}", first + i)
+            related.append({"title": r["title"], "target": r["target"]})
+        data["closest"] = related
+    elif body:
+        table = TABLE_OF_SECTION[name]
+        headers, rows = _table(body, first, name)
+        data[table], tables[table] = rows, body
+        if headers != default_columns(table) or not rows:
+            columns[table] = headers
+
+
+def _minimal_layout(scan: Scan, tables: dict[str, list[str]]) -> Scan:
+    """Drops what the renderer would do anyway, so a plain 2025 page has the default layout, and finds how the
+    page's tables were padded: by code points (tabulate today), by terminal cells (wcwidth), or to widths
+    neither explains, kept per table."""
     layout = scan.layout
     if layout.sections == default_sections(scan):
         layout.sections = None
     if layout.gaps == default_gaps(len(layout.gaps or []) + 1):
         layout.gaps = None
-    bare = scan.model_copy(update={"layout": layout.model_copy(update={"widths": {}})})
-    for table, observed in widths.items():
-        natural = table_lines(bare, table)
-        if len(natural) < 2 or separator_widths(natural[1]) != observed:
-            layout.widths[table] = observed
+    measures = {
+        m: scan.model_copy(update={"layout": layout.model_copy(update={"widths": {}, "measure": m})})
+        for m in ("chars", "display")
+    }
+    fits = {m: {t for t, lines in tables.items() if table_lines(v, t) == lines} for m, v in measures.items()}
+    layout.measure = "display" if len(fits["display"]) > len(fits["chars"]) else "chars"
+    for table, lines in tables.items():
+        if table not in fits[layout.measure]:
+            observed = separator_widths(lines[1])
+            if observed is not None:
+                layout.widths[table] = observed
     return scan
 
 
