@@ -67,6 +67,14 @@ def test_trickling_server_is_cut_at_the_deadline(site: Site, make_fetcher: Fixtu
     assert site.hits("/trickle") == 1  # a trickling server is not asked again
 
 
+def test_slow_drip_cannot_stretch_the_deadline(site: Site, make_fetcher: FixtureFetcher) -> None:
+    """Each byte comes just inside the read timeout; the deadline still holds to the wall clock."""
+    started = time.monotonic()
+    with pytest.raises(FetchTimeoutError):
+        make_fetcher(deadline=1.5, read_timeout=5.0).fetch(site.url("/trickle?interval=1.2&bytes=5"))
+    assert time.monotonic() - started < 1.8
+
+
 def test_stalled_server_times_out_and_is_retried(site: Site, make_fetcher: FixtureFetcher) -> None:
     before = site.hits("/stall")
     started = time.monotonic()

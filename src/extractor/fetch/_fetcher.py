@@ -34,7 +34,7 @@ from extractor.fetch._body import (
     read_capped,
     sniff,
 )
-from extractor.fetch._guard import Guard, GuardedTransport, Resolver, host_key
+from extractor.fetch._guard import Guard, GuardedTransport, Resolver, deadline_scope, host_key
 from extractor.fetch._page import Page, utc_now
 from extractor.fetch._robots import RobotsRules
 from extractor.fetch._settings import FetchSettings
@@ -203,7 +203,7 @@ class Fetcher:
             if robots and self._robots is not None and not self._robots.allowed(current):
                 raise BlockedError(f"robots.txt disallows {current}", url)
             port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-            with self._slot(host_key(parts.hostname or "", port)):
+            with self._slot(host_key(parts.hostname or "", port)), deadline_scope(deadline):
                 location = self._request(url, current, deadline, max_bytes)
             if isinstance(location, Page):
                 return location
@@ -227,6 +227,8 @@ class Fetcher:
             request = self._client.build_request("GET", current, timeout=timeout)
             response = self._client.send(request, stream=True)
         except httpx.TimeoutException as exc:
+            if time.monotonic() >= deadline:
+                raise _DeadlineError(f"no answer within the {s.deadline:g} s deadline", url) from exc
             raise FetchTimeoutError(f"timed out: {exc or type(exc).__name__}", url) from exc
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
             raise BlockedError(f"not a fetchable URL: {exc}", url) from exc
@@ -244,6 +246,8 @@ class Fetcher:
                 )
             return self._read(url, current, response, deadline, max_bytes)
         except httpx.TimeoutException as exc:
+            if time.monotonic() >= deadline:
+                raise _DeadlineError(f"body not complete within the {s.deadline:g} s deadline", url) from exc
             raise FetchTimeoutError(f"timed out reading the body: {exc or type(exc).__name__}", url) from exc
         except httpx.TransportError as exc:
             raise HTTPStatusError(f"connection broken: {exc or type(exc).__name__}", url, status=0) from exc
