@@ -148,3 +148,17 @@ def test_read_source_files(tmp_path: Path, make_fetcher: Callable[..., Fetcher])
     assert len(read_source(str(SITE_ROOT / "drafts" / "20250706a.md"), fetcher)) == 3
     with pytest.raises(ConfigError):
         read_source(str(tmp_path / "missing.html"), fetcher)
+
+
+def test_newsletter_to_articles_end_to_end(site: Site) -> None:
+    """Post -> links -> fetch -> article text, with default politeness (robots on, one request per host)."""
+    from extractor.article import article_from_page
+    from extractor.fetch import FetchSettings
+
+    site.add_newsletter("/p/20250702b")
+    with Fetcher(FetchSettings(allow_hosts=[site.host_port], robots=True)) as fetcher:
+        links = read_source(site.url("/p/20250702b"), fetcher)
+        articles = [article_from_page(fetcher.fetch(link.url)) for link in links]
+    assert len(articles) == 5 and len({a.content_hash for a in articles}) == 5
+    assert all(len(a.text) >= 1500 and a.title for a in articles)
+    assert {link.origin for link in links} == {"20250702b"}
