@@ -49,6 +49,7 @@ def test_redirects_followed_up_to_five(site: Site, make_fetcher: FixtureFetcher)
     with pytest.raises(HTTPStatusError, match="redirects") as info:
         make_fetcher().fetch(site.url("/redirect-chain/5"))  # 6 redirects
     assert outcome_of(info.value) is Outcome.HTTP_ERROR
+    assert info.value.status == 302 and not info.value.transient
 
 
 def test_relative_redirect(site: Site, make_fetcher: FixtureFetcher) -> None:

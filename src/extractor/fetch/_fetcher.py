@@ -196,10 +196,11 @@ class Fetcher:
         s = self.settings
         deadline = time.monotonic() + s.deadline
         current = url
+        status = 0
         for _hop in range(s.max_redirects + 1):
-            parts = urlsplit(current)
             if not is_http_url(current):
                 raise BlockedError(f"redirect to a non-http(s) URL: {current!r}", url)
+            parts = urlsplit(current)
             if robots and self._robots is not None and not self._robots.allowed(current):
                 raise BlockedError(f"robots.txt disallows {current}", url)
             port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
@@ -207,11 +208,11 @@ class Fetcher:
                 location = self._request(url, current, deadline, max_bytes)
             if isinstance(location, Page):
                 return location
-            current = location
-        raise HTTPStatusError(f"more than {s.max_redirects} redirects", url, status=310)
+            current, status = location
+        raise HTTPStatusError(f"more than {s.max_redirects} redirects", url, status=status)
 
-    def _request(self, url: str, current: str, deadline: float, max_bytes: int) -> Page | str:
-        """One request: a `Page`, or the next URL when the answer is a redirect."""
+    def _request(self, url: str, current: str, deadline: float, max_bytes: int) -> Page | tuple[str, int]:
+        """One request: a `Page`, or (next URL, status) when the answer is a redirect."""
         assert self._client is not None
         s = self.settings
         remaining = deadline - time.monotonic()
@@ -237,7 +238,7 @@ class Fetcher:
         try:
             status = response.status_code
             if status in _REDIRECTS and response.headers.get("location"):
-                return urljoin(current, response.headers["location"].strip())
+                return urljoin(current, response.headers["location"].strip()), status
             if status == 204:
                 raise NoContentError("204 No Content", url)
             if not 200 <= status < 300:
