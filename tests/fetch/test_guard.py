@@ -169,3 +169,15 @@ def test_malformed_redirects_are_typed_failures(target: str, site: Site, make_fe
     with pytest.raises(FetchError) as info:
         make_fetcher().fetch(site.url("/redirect?to=" + target))
     assert outcome_of(info.value) in (Outcome.BLOCKED, Outcome.HTTP_ERROR)
+
+
+def test_proxy_environment_is_ignored(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A proxy would resolve and connect out of the guard's reach: the fetcher always connects itself."""
+    with Site() as proxy:
+        for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "ALL_PROXY"):
+            monkeypatch.setenv(name, proxy.base_url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        with Fetcher(FetchSettings(allow_hosts=[site.host_port], robots=False)) as fetcher:
+            assert fetcher.fetch(site.url("/articles/reef-robots.html")).status == 200
+        assert proxy.requests == []
