@@ -63,7 +63,7 @@ def test_trickling_server_is_cut_at_the_deadline(site: Site, make_fetcher: Fixtu
     with pytest.raises(FetchTimeoutError) as info:
         fetcher.fetch(site.url("/trickle?interval=0.2&bytes=50"))
     elapsed = time.monotonic() - started
-    assert 0.9 < elapsed < 2.0, elapsed
+    assert 0.9 < elapsed < 2.5, elapsed  # the body alone would take 10 s
     assert outcome_of(info.value) is Outcome.TIMEOUT
     assert site.hits("/trickle") == 1  # a trickling server is not asked again
 
@@ -73,7 +73,7 @@ def test_slow_drip_cannot_stretch_the_deadline(site: Site, make_fetcher: Fixture
     started = time.monotonic()
     with pytest.raises(FetchTimeoutError):
         make_fetcher(deadline=1.5, read_timeout=5.0).fetch(site.url("/trickle?interval=1.2&bytes=5"))
-    assert time.monotonic() - started < 1.8
+    assert time.monotonic() - started < 2.2  # without the deadline: about 2.4 s
 
 
 def test_stalled_server_times_out_and_is_retried(site: Site, make_fetcher: FixtureFetcher) -> None:
@@ -81,7 +81,7 @@ def test_stalled_server_times_out_and_is_retried(site: Site, make_fetcher: Fixtu
     started = time.monotonic()
     with pytest.raises(FetchTimeoutError) as info:
         make_fetcher(read_timeout=0.3, retries=1).fetch(site.url("/stall?seconds=2"))
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 2.0
     assert info.value.transient
     assert site.hits("/stall") - before == 2
 
@@ -232,7 +232,7 @@ def test_retry_after_beyond_the_cap_is_not_waited_for(site: Site, make_fetcher: 
     started = time.monotonic()
     with pytest.raises(HTTPStatusError) as info:
         make_fetcher(retries=3, retry_after_max=5).fetch(site.url("/flaky/long?fail=1&status=429&retry_after=3600"))
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 2.0
     assert info.value.status == 429 and info.value.transient
     assert site.hits("/flaky/long") == 1
 
