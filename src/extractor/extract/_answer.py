@@ -186,11 +186,11 @@ TITLE_PATTERN = rf"^{_WORD}( {_WORD}){{{TITLE_WORDS[0] - 1},{TITLE_WORDS[1] - 1}
 def _text(max_chars: int) -> str:
     """A bounded string as a pattern rather than `maxLength`: the same size of grammar, but it also keeps out
     raw control characters (llama-cpp-python's plain string rule lets a newline through, which is invalid JSON:
-    measured) and empty strings."""
+    measured), braces and brackets (measured: the model filled fields with `}] }} {`) and empty strings."""
     return rf"^{_CHAR}{{2,{max_chars}}}$"
 
 
-_CHAR = r'[^"\\\x00-\x1F]'
+_CHAR = r'[^"\\\x00-\x1F{}\[\]]'
 _TERM = r'[^"\\\x00-\x1F{}\[\],:]'
 GRAMMAR_LENGTHS = {"title": 160, "summary": 300, "item": 30, "name": 40, "description": 100, "evidence": 160,
                    "change": 80, "ten_year": 80, "driving_force": 80}  # fmt: skip
