@@ -156,7 +156,8 @@ class CompactScanAnswer(ScanAnswer):
     ) -> dict[str, Any]:
         """With tight string lengths, which a grammar turns into a bound on every string: a small model that
         starts repeating itself inside a string is stopped there, not at the output limit. Kept short, the
-        grammar stays about 19 kB (the full model's lengths made a 37 kB one that crashed llama.cpp)."""
+        grammar stays about 28 kB with the quote enum (the full model's lengths made a 37 kB one that crashed
+        llama.cpp; tests/extract/test_quotes.py keeps it under 32 kB)."""
         schema = super().model_json_schema(by_alias, ref_template, schema_generator, mode, **kwargs)
         for definition in schema.get("$defs", {}).values():
             for key, prop in definition.get("properties", {}).items():
