@@ -1,0 +1,105 @@
+"""Building a run's parts (fetcher, extractor, ledger, output) from a `RunConfig`, once per process.
+
+Prefect tasks on a Dask cluster run in other processes: they cannot share the parent's objects, so each
+process builds its own from the config on first use and keeps them for the next task (`shared`). The heavy
+libraries (fetching, the model client) are imported here, on first use, never at module import.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from extractor.ledger import LEDGER_FILE, Ledger
+from extractor.output import OutputDir
+from extractor.pipeline._config import RunConfig
+from extractor.pipeline._process import Context, ExtractFn
+
+
+@dataclass
+class Parts:
+    """A process's fetcher, extractor, ledger and output directory for one config."""
+
+    config: RunConfig
+    fetcher: Any
+    extractor: Any
+    ledger: Ledger
+    out: OutputDir
+    model: str | None
+    prompt_version: str | None
+
+    def context(self, run_id: int, extract: ExtractFn | None = None) -> Context:
+        from extractor.article import article_from_page
+
+        return Context(
+            fetch=self.fetcher.fetch,
+            to_article=article_from_page,
+            extract=extract or self.extractor.extract,
+            out=self.out,
+            ledger=self.ledger,
+            run_id=run_id,
+            model=self.model,
+            prompt_version=self.prompt_version,
+            origin_url=self.config.origin_url,
+            retry_permanent=self.config.retry_permanent,
+        )
+
+    def close(self) -> None:
+        for part in (self.fetcher, self.extractor, self.ledger):
+            close: Callable[[], None] | None = getattr(part, "close", None)
+            if close is not None:
+                close()
+
+
+def model_identity(extractor: Any) -> tuple[str | None, str | None]:
+    """The model and prompt version an extractor will use: with the content hash, what decides whether an
+    article scanned before needs the model again."""
+    model = getattr(extractor, "model", None)
+    prompt_version = getattr(extractor, "prompt_version", None)
+    return (str(model) if model is not None else None, str(prompt_version) if prompt_version else None)
+
+
+def build(config: RunConfig, *, extractor: Any = None) -> Parts:
+    """New parts for `config`. `extractor` replaces the one built from `EXTRACTOR_LLM` (tests, benchmarks)."""
+    from extractor.fetch import Fetcher, FetchSettings
+
+    settings = FetchSettings()
+    if config.archive:
+        settings = settings.model_copy(update={"archive_dir": Path(config.archive)})
+    if extractor is None:
+        from extractor.extract import make_extractor
+
+        extractor = make_extractor()
+    out = OutputDir(Path(config.out))
+    out.prepare()
+    fetcher = Fetcher(settings, offline=config.offline)
+    model, prompt_version = model_identity(extractor)
+    ledger = Ledger(Path(config.home) / LEDGER_FILE)
+    return Parts(config, fetcher, extractor, ledger, out, model, prompt_version)
+
+
+_shared: dict[RunConfig, Parts] = {}
+_shared_lock = threading.Lock()
+
+
+def shared(config: RunConfig) -> Parts:
+    """This process's parts for `config`, built on first use and closed at exit."""
+    with _shared_lock:
+        parts = _shared.get(config)
+        if parts is None:
+            parts = _shared[config] = build(config)
+        return parts
+
+
+def close_shared() -> None:
+    with _shared_lock:
+        for parts in _shared.values():
+            parts.close()
+        _shared.clear()
+
+
+atexit.register(close_shared)
