@@ -19,6 +19,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from extractor._tables import clean_text
+
 CATEGORIES = ("technology", "science", "politics", "sport", "city", "infrastructures", "others")
 TYPES = ("blog post", "news", "research article", "social network", "error message", "others")
 RELEVANCY_MIN, RELEVANCY_MAX = 0, 5
@@ -29,13 +31,11 @@ NEWSLETTER_HOST = "kghosh.substack.com"
 #: Pass as `context=` to `Scan.model_validate` to keep old values instead of refusing them.
 ARCHIVE: dict[str, Any] = {"archive": True}
 
-_NEWLINES = re.compile(r"\r\n|\r|\n")
-
 
 def fold_cell(text: str) -> str:
-    """A table cell as the renderer writes it: newlines folded to spaces, outer whitespace gone (tabulate
-    strips it anyway, so a scan that keeps it would not survive a round trip)."""
-    return _NEWLINES.sub(" ", text).strip()
+    """One line of text as the renderer writes it: newlines folded to spaces, control characters dropped,
+    outer whitespace gone (tabulate strips cells anyway, so a scan that kept it would not survive a round trip)."""
+    return clean_text(text).strip()
 
 
 def scan_id(url: str) -> str:
@@ -150,6 +150,16 @@ class Scan(BaseModel):
     @property
     def id(self) -> str:
         return scan_id(self.url)
+
+    @field_validator("title", "summary", "origin", "url", "origin_url", mode="after")
+    @classmethod
+    def _one_line(cls, value: str, info: ValidationInfo) -> str:
+        return value if _archive(info) else fold_cell(value)
+
+    @field_validator("keywords", "themes", mode="after")
+    @classmethod
+    def _bullets(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        return value if _archive(info) else [fold_cell(v) for v in value]
 
     @field_validator("category", mode="after")
     @classmethod

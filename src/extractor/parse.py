@@ -1,0 +1,209 @@
+"""Markdown page -> Scan, for every layout the archive holds. Pure: no I/O.
+
+The parser keeps what it needs to write the page back byte for byte (spacing, section order, column sets,
+padding) in the scan's `Layout`, and only what differs from what the renderer would do by default. Text that is
+not a scan raises `ScanFormatError` naming the 1-based line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import ValidationError
+
+from extractor._tables import separator_widths, split_row
+from extractor.errors import ScanFormatError
+from extractor.models import ARCHIVE, Scan
+from extractor.render import (
+    FIELD_OF_COLUMN,
+    NUMERIC_COLUMNS,
+    TABLE_OF_SECTION,
+    default_columns,
+    default_gaps,
+    default_sections,
+    render,
+    table_lines,
+)
+
+_HEADER = {
+    "page": re.compile(r"# __(?P<title>.*)__, \(from page \[(?P<origin>[^\]]*)\]\((?P<url>.*)\)\.\)"),
+    "from": re.compile(r"# __(?P<title>.*)__, from \(\[(?P<origin>[^\]]*)\]\((?P<url>.*)\)\.\)"),
+}
+_LINK = re.compile(r"__\[External link\]\((?P<url>.*)\)__")
+_RELATED = re.compile(r"\* \[(?P<title>.*)\]\((?P<target>[^()]*)\)")
+_UNESCAPE_SUMMARY = re.compile(r"^(\\*)\\#", re.MULTILINE)
+_SECTIONS = ("Keywords", "Themes", "Other", "Summary", *TABLE_OF_SECTION, "Closest")
+
+
+def _split(text: str) -> tuple[list[str], str, str, bool]:
+    """Lines, line ending, what follows the last line, and whether a BOM led."""
+    bom = text.startswith("\ufeff")
+    if bom:
+        text = text[1:]
+    newline = "\r\n" if "\r\n" in text else "\n"
+    core = text
+    while core.endswith(newline):
+        core = core[: -len(newline)]
+    return core.split(newline), newline, text[len(core) :], bom
+
+
+def _blocks(lines: list[str], start: int) -> tuple[list[tuple[int, list[str]]], list[int]]:
+    """Non-blank runs from `start` with their first line number (1-based), and the blank counts between them.
+    A section body is one block even when blank lines stand inside it."""
+    found: list[tuple[int, list[str]]] = []
+    gaps: list[int] = []
+    i, blank = start, 0
+    while i < len(lines):
+        if lines[i] == "":
+            blank += 1
+            i += 1
+            continue
+        if found:
+            gaps.append(blank)
+        blank = 0
+        if lines[i].startswith("## ") or not found:  # the link line stands alone
+            found.append((i + 1, [lines[i]]))
+            i += 1
+            continue
+        j = i
+        while j < len(lines) and not lines[j].startswith("## "):
+            j += 1
+        body = lines[i:j]
+        while body and body[-1] == "":
+            body.pop()
+        found.append((i + 1, body))
+        blank = (j - i) - len(body)
+        i = j
+    return found, gaps
+
+
+def _bullets(body: list[str], first: int) -> list[str]:
+    items = []
+    for n, line in enumerate(body, first):
+        if not line.startswith("* "):
+            raise ScanFormatError(f"expected a bullet '* …', found {line[:60]!r}", n)
+        items.append(line[2:])
+    return items
+
+
+def _table(body: list[str], first: int, section: str) -> tuple[list[str], list[dict[str, Any]], list[int]]:
+    headers = split_row(body[0])
+    if headers is None:
+        raise ScanFormatError(f"expected the {section} table's header row, found {body[0][:60]!r}", first)
+    unknown = [h for h in headers if h not in FIELD_OF_COLUMN]
+    if unknown:
+        raise ScanFormatError(f"unknown column {unknown[0]!r} in the {section} table", first)
+    widths = separator_widths(body[1]) if len(body) > 1 else None
+    if widths is None or len(widths) != len(headers):
+        raise ScanFormatError(f"expected the {section} table's |---| separator line", first + 1)
+    rows: list[dict[str, Any]] = []
+    for n, line in enumerate(body[2:], first + 2):
+        cells = split_row(line)
+        if cells is None or len(cells) != len(headers):
+            got = "not a table row" if cells is None else f"{len(cells)} cells, expected {len(headers)}"
+            raise ScanFormatError(f"{section} table: {got}", n)
+        row: dict[str, Any] = {}
+        for header, cell in zip(headers, cells, strict=True):
+            if header in NUMERIC_COLUMNS:
+                if cell == "":
+                    row[FIELD_OF_COLUMN[header]] = None
+                    continue
+                if not re.fullmatch(r"[+-]?\d+", cell):
+                    raise ScanFormatError(f"{section} table: {header} {cell!r} is not an integer", n)
+                row[FIELD_OF_COLUMN[header]] = int(cell)
+            else:
+                row[FIELD_OF_COLUMN[header]] = cell
+        rows.append(row)
+    return headers, rows, widths
+
+
+def parse(text: str) -> Scan:
+    """The scan a page holds, with the layout needed to render it back unchanged."""
+    lines, newline, tail, bom = _split(text)
+    data: dict[str, Any] = {}
+    layout: dict[str, Any] = {"newline": newline, "tail": tail, "bom": bom}
+    for style, pattern in _HEADER.items():
+        m = pattern.fullmatch(lines[0])
+        if m:
+            data.update(title=m["title"], origin=m["origin"], origin_url=m["url"])
+            layout["header"] = style
+            break
+    else:
+        raise ScanFormatError("expected the header '# __{title}__, (from page [{origin}](…).)'", 1)
+
+    found, gaps = _blocks(lines, 1)
+    if len(found) < 2 or not (m := _LINK.fullmatch(found[0][1][0])):
+        where = found[0][0] if found else len(lines)
+        raise ScanFormatError("expected the line '__[External link]({url})__'", where)
+    data["url"] = m["url"]
+    gaps.insert(0, found[0][0] - 2)  # blank lines between the header and the link line
+    sections: list[str] = []
+    widths: dict[str, list[int]] = {}
+    columns: dict[str, list[str]] = {}
+    k = 1
+    while k < len(found):
+        n, heading = found[k]
+        name = heading[0][3:] if heading[0].startswith("## ") else None
+        if name not in _SECTIONS:
+            raise ScanFormatError(
+                f"expected a section heading (## Keywords, ## Summary, …), found {heading[0][:60]!r}", n
+            )
+        if name in sections:
+            raise ScanFormatError(f"section {name} appears twice", n)
+        sections.append(name)
+        body: list[str] = []
+        first = n + 1
+        if k + 1 < len(found) and not found[k + 1][1][0].startswith("## "):
+            first, body = found[k + 1]
+            k += 1
+        k += 1
+        if name in ("Keywords", "Themes"):
+            data[name.lower()] = _bullets(body, first)
+        elif name == "Other":
+            for i, item in enumerate(_bullets(body, first)):
+                key, sep, value = item.partition(": ")
+                if not sep or key not in ("Category", "Type"):
+                    raise ScanFormatError(f"expected '* Category: …' or '* Type: …', found {item[:60]!r}", first + i)
+                data[key.lower()] = value
+        elif name == "Summary":
+            data["summary"] = _UNESCAPE_SUMMARY.sub(lambda m: m.group(1) + "#", "\n".join(body))
+        elif name == "Closest":
+            related = []
+            for i, line in enumerate(body):
+                if not (r := _RELATED.fullmatch(line)):
+                    raise ScanFormatError(f"expected '* [title](scan id)', found {line[:60]!r}", first + i)
+                related.append({"title": r["title"], "target": r["target"]})
+            data["closest"] = related
+        elif body:
+            table = TABLE_OF_SECTION[name]
+            headers, rows, widths[table] = _table(body, first, name)
+            data[table] = rows
+            if headers != default_columns(table) or not rows:
+                columns[table] = headers
+
+    layout.update(sections=sections, columns=columns, gaps=gaps)
+    try:
+        scan = Scan.model_validate({**data, "layout": layout}, context=ARCHIVE)
+    except ValidationError as exc:  # only shapes can fail in archive mode
+        raise ScanFormatError(f"not a scan: {exc.errors()[0]['msg']}") from exc
+    return _minimal_layout(scan, widths)
+
+
+def _minimal_layout(scan: Scan, widths: dict[str, list[int]]) -> Scan:
+    """Drops what the renderer would do anyway, so a plain 2025 page has the default layout; keeps the
+    padding of tables that tabulate would pad differently today (e.g. an archive measured with wcwidth)."""
+    layout = scan.layout
+    if layout.sections == default_sections(scan):
+        layout.sections = None
+    if layout.gaps == default_gaps(len(layout.gaps or []) + 1):
+        layout.gaps = None
+    bare = scan.model_copy(update={"layout": layout.model_copy(update={"widths": {}})})
+    for table, observed in widths.items():
+        natural = table_lines(bare, table)
+        if len(natural) < 2 or separator_widths(natural[1]) != observed:
+            layout.widths[table] = observed
+    return scan
+
+
+__all__ = ["parse", "render"]
