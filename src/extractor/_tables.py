@@ -79,19 +79,31 @@ def _cell(value: str | int | None) -> str:
     return "" if value is None else str(value)
 
 
+def display_width(text: str) -> int:
+    """Terminal cells, as wcwidth counts them: East Asian wide and fullwidth characters take two, combining
+    marks and format characters none. Some archive pages were padded this way."""
+    width = 0
+    for ch in text:
+        if unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width
+
+
 def format_table(
     headers: list[str],
     rows: list[list[str | int | None]],
     numeric: list[bool],
     widths: list[int] | None = None,
+    measure: str = "chars",
 ) -> list[str]:
     """The table's lines. Text cells stay text (no number parsing); numeric columns are right-aligned.
 
-    With `widths`, columns are padded to those widths instead of tabulate's (an archive page written with
-    another measure of width keeps its padding)."""
+    `measure` is how a cell's width is counted: `chars` (code points, as tabulate does without wcwidth) or
+    `display` (terminal cells). With `widths`, columns are padded to those widths instead of the widest cell's."""
     headers = [escape_cell(h) for h in headers]
     text_rows = [[escape_cell(_cell(v)).strip() for v in row] for row in rows]
-    if widths is None and rows:
+    if widths is None and rows and measure == "chars":
         table = _tabulate.tabulate(
             text_rows,
             headers=headers,
@@ -100,14 +112,16 @@ def format_table(
             colalign=["right" if n else "left" for n in numeric],
         )
         return table.split("\n")
-    if widths is None:  # tabulate drops the alignment of a table with no rows
-        widths = [len(h) + 2 for h in headers]
+    width = display_width if measure == "display" else len
+    if widths is None:  # tabulate pads headers by two, and drops the alignment of a table with no rows
+        widths = [max([width(h) + 2, *(width(r[i]) for r in text_rows)]) for i, h in enumerate(headers)]
+
+    def pad(cell: str, w: int, right: bool) -> str:
+        fill = " " * max(0, w - width(cell))
+        return fill + cell if right else cell + fill
 
     def line(cells: list[str]) -> str:
-        padded = [c.rjust(w) if n else c.ljust(w) for c, w, n in zip(cells, widths, numeric, strict=True)]
-        return "| " + " | ".join(padded) + " |"
+        return "| " + " | ".join(pad(c, w, n) for c, w, n in zip(cells, widths, numeric, strict=True)) + " |"
 
-    sep = "|" + "|".join(
-        ("-" * (w + 1) + ":") if n else (":" + "-" * (w + 1)) for w, n in zip(widths, numeric, strict=True)
-    )
-    return [line(headers), sep + "|", *(line(r) for r in text_rows)]
+    sep = "|".join(("-" * (w + 1) + ":") if n else (":" + "-" * (w + 1)) for w, n in zip(widths, numeric, strict=True))
+    return [line(headers), "|" + sep + "|", *(line(r) for r in text_rows)]

@@ -100,6 +100,15 @@ class Related(BaseModel):
     target: str
 
 
+class RawSection(BaseModel):
+    """A section the parser could not read, kept line for line so the page still renders back unchanged."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lines: list[str]
+    error: str
+
+
 class Layout(BaseModel):
     """How a page was laid out, when it is not the 2025 default. Only the renderer and the parser read it."""
 
@@ -112,10 +121,14 @@ class Layout(BaseModel):
     sections: list[str] | None = None
     #: Column headers per table, when not the 2025 ones (2024 adds `relevancy` everywhere; 2023 Signals differ).
     columns: dict[str, list[str]] = Field(default_factory=dict)
-    #: Padded widths per table, when the page's padding is not what tabulate computes today.
+    #: How cell widths were counted for padding: code points, or terminal cells (pages written with wcwidth).
+    measure: Literal["chars", "display"] = "chars"
+    #: Padded widths per table, when neither measure explains the page's padding.
     widths: dict[str, list[int]] = Field(default_factory=dict)
     #: Blank lines between consecutive blocks, when they differ from the default spacing.
     gaps: list[int] | None = None
+    #: Sections kept as found because they could not be read (reported by `Scan.problems`).
+    raw: dict[str, RawSection] = Field(default_factory=dict)
     #: Line ending and what follows the last line (the format wants none).
     newline: str = "\n"
     tail: str = ""
@@ -192,6 +205,8 @@ class Scan(BaseModel):
     def problems(self) -> list[str]:
         """What strict mode refuses or a reader should know, one sentence each. Empty for a clean scan."""
         found: list[str] = []
+        for name, raw in self.layout.raw.items():
+            found.append(f"unreadable section {name}, kept as found: {raw.error}")
         if self.category is None:
             found.append("missing section: Other (category)")
         elif self.category not in CATEGORIES:
@@ -252,6 +267,8 @@ class Evidence(BaseModel):
     quote: str
     verified: bool
     score: float | None = None
+    #: The whole row, when its quote was not found: such a row is kept here, flagged, and left out of the scan.
+    row: dict[str, Any] | None = None
 
 
 class Provenance(BaseModel):
@@ -286,7 +303,8 @@ class Sidecar(BaseModel):
 
     @classmethod
     def of(cls, scan: Scan, provenance: Provenance | None = None) -> Sidecar:
-        return cls(id=scan.id, scan=scan, provenance=provenance or Provenance())
+        # The parts are validated models already; validating again would refuse archive values.
+        return cls.model_construct(schema_=SIDECAR_SCHEMA, id=scan.id, scan=scan, provenance=provenance or Provenance())
 
     def to_json(self) -> str:
         data = self.model_dump(mode="json", by_alias=True)

@@ -32,7 +32,7 @@ _HEADER = {
 }
 _LINK = re.compile(r"__\[External link\]\((?P<url>.*)\)__")
 _RELATED = re.compile(r"\* \[(?P<title>.*)\]\((?P<target>[^()]*)\)")
-_UNESCAPE_SUMMARY = re.compile(r"^(\\*)\\#", re.MULTILINE)
+_UNESCAPE_SUMMARY = re.compile(r"^(\\*)\\## ", re.MULTILINE)
 _SECTIONS = ("Keywords", "Themes", "Other", "Summary", *TABLE_OF_SECTION, "Closest")
 
 
@@ -118,8 +118,12 @@ def _table(body: list[str], first: int, section: str) -> tuple[list[str], list[d
     return headers, rows, widths
 
 
-def parse(text: str) -> Scan:
-    """The scan a page holds, with the layout needed to render it back unchanged."""
+def parse(text: str, *, strict: bool = False) -> Scan:
+    """The scan a page holds, with the layout needed to render it back unchanged.
+
+    A page without the header and External link lines is not a scan: `ScanFormatError`. A section whose body
+    cannot be read (a stray line among bullets, a table cell that breaks the columns) is kept as found and
+    reported by `Scan.problems()`, so an old archive still imports whole; with `strict=True` it raises instead."""
     lines, newline, tail, bom = _split(text)
     data: dict[str, Any] = {}
     layout: dict[str, Any] = {"newline": newline, "tail": tail, "bom": bom}
@@ -141,14 +145,15 @@ def parse(text: str) -> Scan:
     sections: list[str] = []
     widths: dict[str, list[int]] = {}
     columns: dict[str, list[str]] = {}
+    raw: dict[str, dict[str, Any]] = {}
     k = 1
     while k < len(found):
         n, heading = found[k]
-        name = heading[0][3:] if heading[0].startswith("## ") else None
-        if name not in _SECTIONS:
+        if not heading[0].startswith("## "):
             raise ScanFormatError(
                 f"expected a section heading (## Keywords, ## Summary, …), found {heading[0][:60]!r}", n
             )
+        name = heading[0][3:]
         if name in sections:
             raise ScanFormatError(f"section {name} appears twice", n)
         sections.append(name)
@@ -158,36 +163,55 @@ def parse(text: str) -> Scan:
             first, body = found[k + 1]
             k += 1
         k += 1
-        if name in ("Keywords", "Themes"):
-            data[name.lower()] = _bullets(body, first)
-        elif name == "Other":
-            for i, item in enumerate(_bullets(body, first)):
-                key, sep, value = item.partition(": ")
-                if not sep or key not in ("Category", "Type"):
-                    raise ScanFormatError(f"expected '* Category: …' or '* Type: …', found {item[:60]!r}", first + i)
-                data[key.lower()] = value
-        elif name == "Summary":
-            data["summary"] = _UNESCAPE_SUMMARY.sub(lambda m: m.group(1) + "#", "\n".join(body))
-        elif name == "Closest":
-            related = []
-            for i, line in enumerate(body):
-                if not (r := _RELATED.fullmatch(line)):
-                    raise ScanFormatError(f"expected '* [title](scan id)', found {line[:60]!r}", first + i)
-                related.append({"title": r["title"], "target": r["target"]})
-            data["closest"] = related
-        elif body:
-            table = TABLE_OF_SECTION[name]
-            headers, rows, widths[table] = _table(body, first, name)
-            data[table] = rows
-            if headers != default_columns(table) or not rows:
-                columns[table] = headers
-
-    layout.update(sections=sections, columns=columns, gaps=gaps)
+        try:
+            _section(name, n, body, first, data, widths, columns)
+        except ScanFormatError as exc:
+            if strict:
+                raise
+            raw[name] = {"lines": body, "error": str(exc)}
+    layout.update(sections=sections, columns=columns, gaps=gaps, raw=raw)
     try:
         scan = Scan.model_validate({**data, "layout": layout}, context=ARCHIVE)
     except ValidationError as exc:  # only shapes can fail in archive mode
         raise ScanFormatError(f"not a scan: {exc.errors()[0]['msg']}") from exc
     return _minimal_layout(scan, widths)
+
+
+def _section(
+    name: str,
+    heading_line: int,
+    body: list[str],
+    first: int,
+    data: dict[str, Any],
+    widths: dict[str, list[int]],
+    columns: dict[str, list[str]],
+) -> None:
+    """Reads one section's body into `data`; raises `ScanFormatError` at the line it cannot read."""
+    if name not in _SECTIONS:
+        raise ScanFormatError(f"unknown section {name!r}", heading_line)
+    if name in ("Keywords", "Themes"):
+        data[name.lower()] = _bullets(body, first)
+    elif name == "Other":
+        for i, item in enumerate(_bullets(body, first)):
+            key, sep, value = item.partition(": ")
+            if not sep or key not in ("Category", "Type"):
+                raise ScanFormatError(f"expected '* Category: …' or '* Type: …', found {item[:60]!r}", first + i)
+            data[key.lower()] = value
+    elif name == "Summary":
+        data["summary"] = _UNESCAPE_SUMMARY.sub(lambda m: m.group(1) + "## ", "\n".join(body))
+    elif name == "Closest":
+        related = []
+        for i, line in enumerate(body):
+            if not (r := _RELATED.fullmatch(line)):
+                raise ScanFormatError(f"expected '* [title](scan id)', found {line[:60]!r}", first + i)
+            related.append({"title": r["title"], "target": r["target"]})
+        data["closest"] = related
+    elif body:
+        table = TABLE_OF_SECTION[name]
+        headers, rows, widths[table] = _table(body, first, name)
+        data[table] = rows
+        if headers != default_columns(table) or not rows:
+            columns[table] = headers
 
 
 def _minimal_layout(scan: Scan, widths: dict[str, list[int]]) -> Scan:
@@ -198,12 +222,22 @@ def _minimal_layout(scan: Scan, widths: dict[str, list[int]]) -> Scan:
         layout.sections = None
     if layout.gaps == default_gaps(len(layout.gaps or []) + 1):
         layout.gaps = None
-    bare = scan.model_copy(update={"layout": layout.model_copy(update={"widths": {}})})
+    bare = scan.model_copy(update={"layout": layout.model_copy(update={"widths": {}, "measure": "chars"})})
+    wide = bare.model_copy(update={"layout": bare.layout.model_copy(update={"measure": "display"})})
     for table, observed in widths.items():
-        natural = table_lines(bare, table)
-        if len(natural) < 2 or separator_widths(natural[1]) != observed:
+        if _widths(table_lines(bare, table)) == observed:
+            continue
+        if _widths(table_lines(wide, table)) == observed:
+            layout.measure = "display"
+        else:
             layout.widths[table] = observed
+    if layout.measure == "display":  # one measure per page: tables that fit both keep no widths
+        layout.widths = {t: w for t, w in layout.widths.items() if _widths(table_lines(wide, t)) != w}
     return scan
+
+
+def _widths(lines: list[str]) -> list[int] | None:
+    return separator_widths(lines[1]) if len(lines) > 1 else None
 
 
 __all__ = ["parse", "render"]

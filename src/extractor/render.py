@@ -48,7 +48,7 @@ FIELD_OF_COLUMN = {
 }
 NUMERIC_COLUMNS = frozenset({"relevancy"})
 GAP_AFTER_LINK = 3
-_SUMMARY_ESCAPE = re.compile(r"^(\\*)#", re.MULTILINE)
+_SUMMARY_ESCAPE = re.compile(r"^(\\*)## ", re.MULTILINE)
 
 
 def default_columns(table: str) -> list[str]:
@@ -75,8 +75,9 @@ def link_line(scan: Scan) -> str:
 
 
 def escape_summary(summary: str) -> str:
-    """A summary line that starts with `#` would read back as a heading: one more backslash before it."""
-    return _SUMMARY_ESCAPE.sub(lambda m: m.group(1) + "\\#", summary)
+    """A summary line that starts with `## ` would read back as a heading: one more backslash before it. Other
+    text is left alone, so old summaries that start with `#hashtags` keep their bytes."""
+    return _SUMMARY_ESCAPE.sub(lambda m: m.group(1) + "\\## ", summary)
 
 
 def table_lines(scan: Scan, table: str) -> list[str]:
@@ -86,10 +87,12 @@ def table_lines(scan: Scan, table: str) -> list[str]:
         return []
     cells = [[getattr(row, FIELD_OF_COLUMN[c]) for c in columns] for row in rows]
     numeric = [c in NUMERIC_COLUMNS for c in columns]
-    return format_table(columns, cells, numeric, scan.layout.widths.get(table))
+    return format_table(columns, cells, numeric, scan.layout.widths.get(table), scan.layout.measure)
 
 
 def section_body(scan: Scan, section: str) -> list[str]:
+    if section in scan.layout.raw:
+        return list(scan.layout.raw[section].lines)
     if section in TABLE_OF_SECTION:
         return table_lines(scan, TABLE_OF_SECTION[section])
     if section == "Keywords":

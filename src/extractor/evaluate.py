@@ -1,0 +1,130 @@
+"""Scoring generated scans against reference scans, so a prompt or model change can be judged before it ships.
+
+Per scan (paired by file name, i.e. scan id): keyword and theme overlap (Jaccard of case-folded items), table
+rows matched one-to-one by name similarity (F1 per table, all tables pooled), summary similarity, and whether
+category and type agree. Pure functions on `Scan` values; the command reads the files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from statistics import fmean
+
+from rapidfuzz import fuzz
+
+from extractor.models import TABLES, Scan
+
+#: Two row names this similar (rapidfuzz token_set_ratio) name the same thing.
+NAME_MATCH = 70.0
+
+
+@dataclass(frozen=True)
+class ScanScore:
+    id: str
+    keywords: float
+    themes: float
+    rows_f1: float
+    rows_matched: int
+    rows_generated: int
+    rows_reference: int
+    summary: float
+    category: bool
+    type: bool
+
+    @property
+    def overall(self) -> float:
+        return fmean([self.keywords, self.themes, self.rows_f1, self.summary])
+
+
+@dataclass
+class Report:
+    scores: list[ScanScore] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # reference scans with no generated scan
+    extra: list[str] = field(default_factory=list)  # generated scans with no reference
+
+    def means(self) -> dict[str, float]:
+        if not self.scores:
+            return {}
+        keys = ("keywords", "themes", "rows_f1", "summary")
+        out = {k: round(fmean(getattr(s, k) for s in self.scores), 4) for k in keys}
+        out["category"] = round(fmean(float(s.category) for s in self.scores), 4)
+        out["type"] = round(fmean(float(s.type) for s in self.scores), 4)
+        out["overall"] = round(fmean(s.overall for s in self.scores), 4)
+        # A missing scan scores zero: a model that answers less must not look better.
+        total = len(self.scores) + len(self.missing)
+        out["coverage"] = round(len(self.scores) / total, 4) if total else 0.0
+        return out
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "means": self.means(),
+            "scans": [{**asdict(s), "overall": round(s.overall, 4)} for s in self.scores],
+            "missing": self.missing,
+            "extra": self.extra,
+        }
+
+
+def _norm(items: list[str]) -> set[str]:
+    return {" ".join(i.split()).casefold() for i in items if i.strip()}
+
+
+def jaccard(a: list[str], b: list[str]) -> float:
+    x, y = _norm(a), _norm(b)
+    if not x and not y:
+        return 1.0
+    return len(x & y) / len(x | y)
+
+
+def match_rows(generated: list[str], reference: list[str]) -> int:
+    """How many rows pair up one-to-one by name similarity (best pairs first)."""
+    pairs = sorted(
+        ((fuzz.token_set_ratio(g.casefold(), r.casefold()), i, j)
+         for i, g in enumerate(generated) for j, r in enumerate(reference)),
+        reverse=True,
+    )  # fmt: skip
+    used_g: set[int] = set()
+    used_r: set[int] = set()
+    for score, i, j in pairs:
+        if score < NAME_MATCH:
+            break
+        if i not in used_g and j not in used_r:
+            used_g.add(i)
+            used_r.add(j)
+    return len(used_g)
+
+
+def score(generated: Scan, reference: Scan) -> ScanScore:
+    matched = n_gen = n_ref = 0
+    for table in TABLES:
+        g = [r.name for r in generated.table(table)]
+        r = [r.name for r in reference.table(table)]
+        matched += match_rows(g, r)
+        n_gen += len(g)
+        n_ref += len(r)
+    precision = matched / n_gen if n_gen else 0.0
+    recall = matched / n_ref if n_ref else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else float(n_gen == n_ref == 0)
+    return ScanScore(
+        id=reference.id,
+        keywords=round(jaccard(generated.keywords, reference.keywords), 4),
+        themes=round(jaccard(generated.themes, reference.themes), 4),
+        rows_f1=round(f1, 4),
+        rows_matched=matched,
+        rows_generated=n_gen,
+        rows_reference=n_ref,
+        summary=round(fuzz.token_sort_ratio(generated.summary.casefold(), reference.summary.casefold()) / 100, 4),
+        category=generated.category == reference.category,
+        type=generated.type == reference.type,
+    )
+
+
+def evaluate(generated: dict[str, Scan], reference: dict[str, Scan]) -> Report:
+    """Both maps are keyed by file stem (the scan id)."""
+    report = Report()
+    for key in sorted(reference):
+        if key in generated:
+            report.scores.append(score(generated[key], reference[key]))
+        else:
+            report.missing.append(key)
+    report.extra = sorted(set(generated) - set(reference))
+    return report

