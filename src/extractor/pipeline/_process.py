@@ -164,8 +164,9 @@ def process_link(link: Link, ctx: Context) -> Record:
             rec = Record(
                 **base,
                 outcome=(Outcome.TOO_LONG if prov.truncated else Outcome.OK).value,
-                model=prov.model or ctx.model,
-                prompt_version=prov.prompt_version or ctx.prompt_version,
+                # The configured identity, as the skip test compares it (prov.model is what the server echoed).
+                model=ctx.model or prov.model,
+                prompt_version=ctx.prompt_version or prov.prompt_version,
                 tokens_in=usage.prompt_tokens if usage else 0,
                 tokens_out=usage.completion_tokens if usage else 0,
                 attempts=prov.attempts or 1,

@@ -57,10 +57,13 @@ class Parts:
 
 def model_identity(extractor: Any) -> tuple[str | None, str | None]:
     """The model and prompt version an extractor will use: with the content hash, what decides whether an
-    article scanned before needs the model again."""
-    model = getattr(extractor, "model", None)
-    prompt_version = getattr(extractor, "prompt_version", None)
-    return (str(model) if model is not None else None, str(prompt_version) if prompt_version else None)
+    article scanned before needs the model again. The configured model name, not the one a server echoes back
+    (llama.cpp answers with a file path), so that it is known before any call."""
+    model = getattr(extractor, "model", None) or getattr(getattr(extractor, "backend", None), "model", None)
+    version = getattr(extractor, "prompt_version", None) or getattr(
+        getattr(extractor, "template", None), "version", None
+    )
+    return (str(model) if model else None, str(version) if version else None)
 
 
 def build(config: RunConfig, *, extractor: Any = None) -> Parts:
