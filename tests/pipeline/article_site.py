@@ -49,8 +49,10 @@ def article_text(n: int) -> tuple[str, list[str]]:
     return title, paragraphs
 
 
-def article_html(n: int) -> str:
+def article_html(n: int, version: int = 0) -> str:
     title, paragraphs = article_text(n)
+    if version:
+        paragraphs = [*paragraphs, f"Update {version}: the district council revised the plan again this week."]
     body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
     return (
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{title}</title></head><body>"
@@ -62,9 +64,15 @@ def article_html(n: int) -> str:
 class ArticleSite:
     """`/a/{n}.html` articles, `/p/{origin}` a post linking articles 0..posted-1, `/feed.xml` the feed items."""
 
-    def __init__(self, *, posted: int = 10, origin: str = "20250629d") -> None:
+    def __init__(self, *, posted: int = 10, origin: str = "20250629d", extra: tuple[str, ...] = ()) -> None:
         self.posted = posted
         self.origin = origin
+        #: Paths of special pages the post links after the articles: /short.html (too short to scan),
+        #: /gone.html (404, permanent), /flaky.html (503 while `flaky_down`, transient).
+        self.extra = list(extra)
+        self.flaky_down = True
+        #: Article number -> version: a new version changes the article's text.
+        self.versions: dict[int, int] = {}
         self.feed_items: list[int] = []
         self.hits: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -113,13 +121,22 @@ class ArticleSite:
         return f"{self.base_url}/feed.xml"
 
     def route(self, path: str) -> tuple[int, str, str]:
+        html = "text/html; charset=utf-8"
         if path.startswith("/a/") and path.endswith(".html"):
             try:
-                return 200, "text/html; charset=utf-8", article_html(int(path[3:-5]))
+                n = int(path[3:-5])
             except ValueError:
-                pass
+                return 404, "text/plain", "not found"
+            return 200, html, article_html(n, self.versions.get(n, 0))
+        if path == "/short.html":
+            return 200, html, "<html><head><title>Short</title></head><body><p>Too short to scan.</p></body></html>"
+        if path == "/flaky.html":
+            if self.flaky_down:
+                return 503, "text/plain", "try later"
+            return 200, html, article_html(9999)
         if path == f"/p/{self.origin}":
-            links = "\n".join(f"<li><a href='{self.url(n)}'>Article {n}</a></li>" for n in range(self.posted))
+            hrefs = [self.url(n) for n in range(self.posted)] + [self.base_url + p for p in self.extra]
+            links = "\n".join(f"<li><a href='{h}'>Link {i}</a></li>" for i, h in enumerate(hrefs))
             return 200, "text/html; charset=utf-8", (
                 f"<!doctype html><html><head><title>Issue {self.origin}</title></head><body>"
                 f"<article><h1>Weekly links</h1><ul>{links}</ul></article></body></html>"
