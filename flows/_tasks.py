@@ -50,8 +50,9 @@ def close_run_task(config: RunConfig, run_id: int) -> dict[str, Any]:
 
 
 # Cached on its inputs (text, url, origin, title, model, prompt version) AND this task's source: INPUTS alone
-# would hand a cached value to any other task with equal inputs. Scans are small: pickled results are fine.
-@task(name="extract", cache_policy=INPUTS + TASK_SOURCE, persist_result=True)
+# would hand a cached value to any other task with equal inputs. `config` (where files go) is left out of the
+# key: the same article, prompt and model give the same answer whatever the output directory.
+@task(name="extract", cache_policy=(INPUTS - "config") + TASK_SOURCE, persist_result=True)
 def extract_task(
     text: str,
     url: str,

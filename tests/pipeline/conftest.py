@@ -22,3 +22,20 @@ def extractor_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     for key, value in QUIET_PREFECT.items():
         monkeypatch.setenv(key, value)
     yield home
+
+
+@pytest.fixture(scope="session")
+def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One Prefect test harness (a real API on a temporary database) for the whole session: it takes ~20 s to
+    start. Task results (the extraction cache) go to a temporary directory, not ~/.prefect."""
+    import os
+
+    os.environ.update(QUIET_PREFECT)
+    from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    storage = tmp_path_factory.mktemp("prefect-results")
+    with temporary_settings({PREFECT_LOCAL_STORAGE_PATH: storage}), prefect_test_harness(
+        server_startup_timeout=120
+    ):
+        yield

@@ -217,7 +217,8 @@ def register(app: typer.Typer) -> None:
                 name=name, cron=cron, interval=interval, parameters=params
             )
             _err(f"serving deployment watch/{name} on {_prefect_url()} (Ctrl-C to stop)")
-            serve(cast("RunnerDeployment", deployment), print_starting_message=False)
+            # limit=1: overlapping polls would both see the same new items as new.
+            serve(cast("RunnerDeployment", deployment), print_starting_message=False, limit=1)
 
     @app.command()
     def status(
