@@ -131,7 +131,8 @@ def test_transient_failures_and_changed_articles_are_redone_and_nothing_else(
     out = tmp_path / "out"
     assert run("page", site.post_url, "--out", str(out))[0] == 0
     calls = llm.calls
-    old = (out / f"{scan_id(site.url(2))}.md").read_bytes()
+    sidecar = out / f"{scan_id(site.url(2))}.json"
+    old_hash = Sidecar.from_json(sidecar.read_text(encoding="utf-8")).provenance.content_hash
     site.flaky_down = False
     site.versions[2] = 1
     # The web archive keeps what was fetched; changed content reaches the pipeline through a fresh fetch.
@@ -143,7 +144,8 @@ def test_transient_failures_and_changed_articles_are_redone_and_nothing_else(
     articles = by_url(status())
     assert articles[f"{site.base_url}/flaky.html"]["outcome"] == "ok"
     assert articles[f"{site.base_url}/gone.html"]["outcome"] == "http_error"
-    assert (out / f"{scan_id(site.url(2))}.md").read_bytes() != old
+    new_hash = Sidecar.from_json(sidecar.read_text(encoding="utf-8")).provenance.content_hash
+    assert new_hash and new_hash != old_hash
 
 
 def test_status_json_shape_and_totals(env: dict[str, str], site: ArticleSite, tmp_path: Path) -> None:

@@ -51,8 +51,9 @@ def _prefect_url() -> str | None:
     return os.environ.get("PREFECT_API_URL") or None
 
 
-def _where(runner: str) -> bool:
-    """Says where the run happens; True when it goes through Prefect."""
+def _via_prefect(runner: str) -> bool:
+    """Whether the run goes through Prefect (a server, or Dask), saying so; the in-process path says so
+    itself once its parts are built, so that a configuration error stays the only line printed."""
     url = _prefect_url()
     if runner == "dask":
         _err(f"running as a Prefect flow on Dask ({'server ' + url if url else 'ephemeral Prefect API'})")
@@ -60,8 +61,10 @@ def _where(runner: str) -> bool:
     if url:
         _err(f"running as a Prefect flow on {url}")
         return True
-    _err("running in process (PREFECT_API_URL not set)")
     return False
+
+
+IN_PROCESS = "running in process (PREFECT_API_URL not set)"
 
 
 def _line(rec: Record, out: Path) -> str:
@@ -127,16 +130,21 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Scan one article: writes OUT/{id}.md and OUT/{id}.json and records the outcome."""
         with _one_line_errors():
-            if _where("threads"):
+            if _via_prefect("threads"):
                 from flows import scan_url
 
                 _flow_result(scan_url(url, origin=origin, out=str(out) if out else None))
                 return
-            from extractor.pipeline import RunConfig
+            from extractor.pipeline import RunConfig, build
             from extractor.pipeline import scan_url as run_scan_url
 
             config = RunConfig.make(out=out)
-            report = run_scan_url(url, config, origin=origin)
+            parts = build(config)
+            _err(IN_PROCESS)
+            try:
+                report = run_scan_url(url, config, origin=origin, parts=parts)
+            finally:
+                parts.close()
             for rec in report.records:
                 typer.echo(_line(rec, Path(config.out)))
             _check_complete(report)
@@ -161,14 +169,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Scan every link of a newsletter post: each link ends with one outcome in the ledger."""
         with _one_line_errors():
-            from extractor.pipeline import PipelineSettings, RunConfig, scan_source
+            from extractor.pipeline import PipelineSettings, RunConfig, build, scan_source
 
             if runner not in ("threads", "dask"):
                 raise ConfigError(f"unknown runner {runner!r}: use threads or dask")
             if archive is not None and not archive.is_dir():
                 raise ConfigError(f"--archive {archive}: no such directory")
             workers = concurrency or PipelineSettings().concurrency
-            if _where(runner):
+            if _via_prefect(runner):
                 from flows import scan_page, task_runner
 
                 flow = scan_page.with_options(task_runner=task_runner(runner, workers))
@@ -181,8 +189,13 @@ def register(app: typer.Typer) -> None:
                 _flow_result(result)
                 return
             config = RunConfig.make(out=out, offline=offline, archive=archive)
-            with _progress("links") as progress:
-                report = scan_source(source, config, concurrency=workers, progress=progress)
+            parts = build(config)
+            _err(IN_PROCESS)
+            try:
+                with _progress("links") as progress:
+                    report = scan_source(source, config, concurrency=workers, progress=progress, parts=parts)
+            finally:
+                parts.close()
             for rec in report.records:
                 if not rec.succeeded:
                     typer.echo(_line(rec, Path(config.out)))

@@ -20,12 +20,33 @@ from extractor.pipeline._config import RunConfig
 from extractor.pipeline._process import Context, ExtractFn
 
 
+class FreshFetcher:
+    """Fetches sources (posts, feeds) from the network every time, never from the web archive (a feed read
+    from the archive would never change), but still stores them there so that `--offline` can replay a run."""
+
+    def __init__(self, fetcher: Any, archive: Any) -> None:
+        self._fetcher = fetcher
+        self._archive = archive
+
+    def fetch(self, url: str) -> Any:
+        page = self._fetcher.fetch(url)
+        if self._archive is not None:
+            self._archive.put(page)
+        return page
+
+    def close(self) -> None:
+        self._fetcher.close()
+
+
 @dataclass
 class Parts:
-    """A process's fetcher, extractor, ledger and output directory for one config."""
+    """A process's fetchers, extractor, ledger and output directory for one config. `fetcher` answers article
+    URLs from the web archive first (a rerun neither refetches nor sees changed text); `source_fetcher` reads
+    sources fresh."""
 
     config: RunConfig
     fetcher: Any
+    source_fetcher: Any
     extractor: Any
     ledger: Ledger
     out: OutputDir
@@ -49,7 +70,7 @@ class Parts:
         )
 
     def close(self) -> None:
-        for part in (self.fetcher, self.extractor, self.ledger):
+        for part in (self.fetcher, self.source_fetcher, self.extractor, self.ledger):
             close: Callable[[], None] | None = getattr(part, "close", None)
             if close is not None:
                 close()
@@ -68,21 +89,27 @@ def model_identity(extractor: Any) -> tuple[str | None, str | None]:
 
 def build(config: RunConfig, *, extractor: Any = None) -> Parts:
     """New parts for `config`. `extractor` replaces the one built from `EXTRACTOR_LLM` (tests, benchmarks)."""
-    from extractor.fetch import Fetcher, FetchSettings
+    from extractor.fetch import Fetcher, FetchSettings, WebArchive
 
-    settings = FetchSettings()
-    if config.archive:
-        settings = settings.model_copy(update={"archive_dir": Path(config.archive)})
+    # The archive of the run's EXTRACTOR_HOME, which a Dask worker may not have in its environment.
+    settings = FetchSettings().model_copy(
+        update={"archive_dir": Path(config.archive) if config.archive else Path(config.home) / "web"}
+    )
+    archive = WebArchive(settings.archive_root())
     if extractor is None:
         from extractor.extract import make_extractor
 
         extractor = make_extractor()
     out = OutputDir(Path(config.out))
     out.prepare()
-    fetcher = Fetcher(settings, offline=config.offline)
+    fetcher = Fetcher(settings, offline=config.offline, archive=archive)
+    if config.offline:
+        source_fetcher: Any = fetcher
+    else:
+        source_fetcher = FreshFetcher(Fetcher(settings), archive)
     model, prompt_version = model_identity(extractor)
     ledger = Ledger(Path(config.home) / LEDGER_FILE)
-    return Parts(config, fetcher, extractor, ledger, out, model, prompt_version)
+    return Parts(config, fetcher, source_fetcher, extractor, ledger, out, model, prompt_version)
 
 
 _shared: dict[RunConfig, Parts] = {}

@@ -36,7 +36,7 @@ def read_links(spec: str, parts: Parts) -> list[Link]:
     from extractor.sources import read_source
 
     try:
-        links = list(read_source(spec, parts.fetcher))
+        links = list(read_source(spec, parts.source_fetcher))
     except Exception as exc:
         parts.ledger.source_checked(spec, error=str(exc) or type(exc).__name__)
         raise
