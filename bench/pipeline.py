@@ -3,7 +3,8 @@
     uv run python bench/pipeline.py --json
 
 A stub OpenAI-compatible server answers every extraction after a fixed latency (2 s: a hosted model's pace for
-one full scan) and a loopback server serves generated articles. N=200 articles at 16 workers:
+one full scan) and a loopback server serves generated articles; both run in a child process, as they would on
+other machines. N=200 articles at 16 workers:
 
 - `wall_over_ideal`: wall time over ceil(N/16) x latency (servers started before the clock starts). Goal <= 1.15.
 - `speedup_vs_sequential`: a plain sequential loop (fetch, read, one instructor call, write) timed in the same
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing
 import os
 import resource
 import subprocess
@@ -37,23 +39,59 @@ from tests.pipeline.llm_stub import StubLLM  # noqa: E402
 ORIGIN = "20250629d"
 
 
-def _env(site: ArticleSite, llm: StubLLM, home: Path, workers: int) -> None:
+class Servers:
+    """The article site and the model stub, in a child process: their work stands for other machines' (a
+    web server's, a model provider's) and must not compete for this process's GIL."""
+
+    def __init__(self, latency: float) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve, args=(child, latency), daemon=True)
+
+    def __enter__(self) -> Servers:
+        self._proc.start()
+        self.host_port, self.llm_url, self.model = self._conn.recv()
+        return self
+
+    def url(self, n: int) -> str:
+        return f"http://{self.host_port}/a/{n}.html"
+
+    @property
+    def calls(self) -> int:
+        self._conn.send("calls")
+        calls: int = self._conn.recv()
+        return calls
+
+    def __exit__(self, *exc: object) -> None:
+        self._conn.send("stop")
+        self._proc.join(timeout=10)
+
+
+def _serve(conn: Any, latency: float) -> None:
+    with ArticleSite() as site, StubLLM(latency=latency) as llm:
+        conn.send((site.host_port, llm.base_url, llm.model))
+        while (msg := conn.recv()) != "stop":
+            conn.send(llm.calls if msg == "calls" else None)
+
+
+def _env(site: Servers, home: Path, workers: int) -> None:
     os.environ.update(
         {
             "EXTRACTOR_HOME": str(home),
             "EXTRACTOR_ALLOW_HOSTS": site.host_port,
             "EXTRACTOR_PER_HOST": str(workers),
-            "EXTRACTOR_LLM": llm.base_url,
-            "EXTRACTOR_MODEL": llm.model,
+            "EXTRACTOR_LLM": site.llm_url,
+            "EXTRACTOR_MODEL": site.model,
             "DO_NOT_TRACK": "1",
         }
     )
 
 
-def run_pipeline(site: ArticleSite, n: int, workers: int, out: Path) -> tuple[float, dict[str, Any]]:
+def run_pipeline(site: Servers, n: int, workers: int, out: Path) -> tuple[float, dict[str, Any]]:
     """The pipeline over `n` articles; returns wall seconds (building the parts excluded) and the totals."""
-    from extractor.pipeline import RunConfig, build, run_links_once
     from extractor.sources import single_link
+
+    from extractor.pipeline import RunConfig, build, run_links_once
 
     links = [single_link(site.url(i), origin=ORIGIN) for i in range(n)]
     parts = build(RunConfig.make(out=out))
@@ -66,11 +104,12 @@ def run_pipeline(site: ArticleSite, n: int, workers: int, out: Path) -> tuple[fl
     return wall, report.totals.as_dict()
 
 
-def run_sequential(site: ArticleSite, n: int, out: Path, archive: Path) -> float:
+def run_sequential(site: Servers, n: int, out: Path, archive: Path) -> float:
     """The baseline: one article after another, same fetcher, reader, extraction and files; no pool, no ledger."""
     from extractor.article import article_from_page
-    from extractor.extract import make_extractor
     from extractor.fetch import Fetcher, FetchSettings
+
+    from extractor.extract import make_extractor
     from extractor.output import OutputDir
 
     output = OutputDir(out)
@@ -90,8 +129,8 @@ def run_sequential(site: ArticleSite, n: int, out: Path, archive: Path) -> float
 
 def rss_child(n: int, workers: int, latency: float) -> None:
     """Runs in a fresh process: the pipeline over `n` articles, then prints its peak RSS in MB."""
-    with tempfile.TemporaryDirectory() as tmp, ArticleSite() as site, StubLLM(latency=latency) as llm:
-        _env(site, llm, Path(tmp) / "home", workers)
+    with tempfile.TemporaryDirectory() as tmp, Servers(latency) as site:
+        _env(site, Path(tmp) / "home", workers)
         wall, totals = run_pipeline(site, n, workers, Path(tmp) / "out")
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     print(json.dumps({"n": n, "wall_s": round(wall, 2), "peak_rss_mb": round(peak_kb / 1024, 1),
@@ -113,11 +152,11 @@ def main() -> None:
         rss_child(args.rss_child, args.workers, args.rss_latency)
         return
 
-    with tempfile.TemporaryDirectory() as tmp, ArticleSite() as site, StubLLM(latency=args.latency) as llm:
+    with tempfile.TemporaryDirectory() as tmp, Servers(args.latency) as site:
         base = Path(tmp)
-        _env(site, llm, base / "home", args.workers)
+        _env(site, base / "home", args.workers)
         wall, totals = run_pipeline(site, args.n, args.workers, base / "out")
-        calls_pipeline = llm.calls
+        calls_pipeline = site.calls
         ideal = math.ceil(args.n / args.workers) * args.latency
         # The baseline fetches into its own archive: it must not read what the pipeline stored.
         seq = run_sequential(site, args.baseline, base / "out-seq", base / "web-seq")

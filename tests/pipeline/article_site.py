@@ -128,6 +128,8 @@ class ArticleSite:
             except ValueError:
                 return 404, "text/plain", "not found"
             return 200, html, article_html(n, self.versions.get(n, 0))
+        if path == "/robots.txt":
+            return 200, "text/plain", "User-agent: *\nAllow: /\n"
         if path == "/short.html":
             return 200, html, "<html><head><title>Short</title></head><body><p>Too short to scan.</p></body></html>"
         if path == "/flaky.html":
