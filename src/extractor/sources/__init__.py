@@ -1,0 +1,18 @@
+"""Sources: a newsletter post, an RSS/Atom feed, a markdown draft or a single URL, to deduplicated `Link`s."""
+
+from extractor.sources._feed import links_from_feed
+from extractor.sources._html import links_from_newsletter
+from extractor.sources._link import Link, dedupe, origin_of, single_link
+from extractor.sources._markdown import links_from_markdown
+from extractor.sources._read import read_source
+
+__all__ = [
+    "Link",
+    "dedupe",
+    "links_from_feed",
+    "links_from_markdown",
+    "links_from_newsletter",
+    "origin_of",
+    "read_source",
+    "single_link",
+]

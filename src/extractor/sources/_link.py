@@ -1,0 +1,59 @@
+"""`Link`: one article URL found in a source, with where it came from."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from extractor.errors import ConfigError
+from extractor.urls import canonicalize, is_http_url
+
+_ISSUE = re.compile(r"/p/([^/?#]+)")
+
+
+@dataclass(frozen=True)
+class Link:
+    """`url` exactly as found (the scan id is `scan_id(link.url)`), `canonical` its canonical form (for
+    deduplication and the web archive), `origin` the newsletter issue id (`20250629d`) or "", `source` the
+    page, feed or draft it came from."""
+
+    url: str
+    canonical: str
+    origin: str
+    source: str
+
+
+def make_link(url: str, origin: str, source: str) -> Link:
+    return Link(url=url, canonical=canonicalize(url), origin=origin, source=source)
+
+
+def origin_of(page_url: str) -> str:
+    """The issue id of a newsletter page: `20250629d` from `.../p/20250629d`; otherwise the page's last path
+    segment without its extension (`weekly-notes-12` from `/blog/weekly-notes-12.html`), or ""."""
+    path = urlsplit(page_url).path
+    match = _ISSUE.search(path)
+    if match:
+        return match.group(1)
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    return last.rsplit(".", 1)[0] if "." in last else last
+
+
+def single_link(url: str, origin: str = "") -> Link:
+    """A Link for one article URL given by the user."""
+    url = url.strip()
+    if not is_http_url(url):
+        raise ConfigError(f"not an http(s) URL: {url!r}")
+    return make_link(url, origin, url)
+
+
+def dedupe(links: Iterable[Link]) -> list[Link]:
+    """First occurrence of each canonical URL, in order."""
+    seen: set[str] = set()
+    kept = []
+    for link in links:
+        if link.canonical not in seen:
+            seen.add(link.canonical)
+            kept.append(link)
+    return kept
