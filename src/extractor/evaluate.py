@@ -93,7 +93,8 @@ def match_rows(generated: list[str], reference: list[str]) -> int:
     return len(used_g)
 
 
-def score(generated: Scan, reference: Scan) -> ScanScore:
+def score(generated: Scan, reference: Scan, key: str | None = None) -> ScanScore:
+    """`key` names the pair in reports (the file stem); default the scan id."""
     matched = n_gen = n_ref = 0
     for table in TABLES:
         g = [r.name for r in generated.table(table)]
@@ -105,7 +106,7 @@ def score(generated: Scan, reference: Scan) -> ScanScore:
     recall = matched / n_ref if n_ref else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else float(n_gen == n_ref == 0)
     return ScanScore(
-        id=reference.id,
+        id=key or reference.id,
         keywords=round(jaccard(generated.keywords, reference.keywords), 4),
         themes=round(jaccard(generated.themes, reference.themes), 4),
         rows_f1=round(f1, 4),
@@ -123,7 +124,7 @@ def evaluate(generated: dict[str, Scan], reference: dict[str, Scan]) -> Report:
     report = Report()
     for key in sorted(reference):
         if key in generated:
-            report.scores.append(score(generated[key], reference[key]))
+            report.scores.append(score(generated[key], reference[key], key))
         else:
             report.missing.append(key)
     report.extra = sorted(set(generated) - set(reference))

@@ -44,7 +44,7 @@ def eval_cmd(
         typer.echo(json.dumps(report.to_dict(), indent=2))
         return
     rows = [
-        [s.id[:12], f"{s.keywords:.2f}", f"{s.themes:.2f}", f"{s.rows_f1:.2f} ({s.rows_matched}/{s.rows_reference})",
+        [s.id[:32], f"{s.keywords:.2f}", f"{s.themes:.2f}", f"{s.rows_f1:.2f} ({s.rows_matched}/{s.rows_reference})",
          f"{s.summary:.2f}", "yes" if s.category else "no", "yes" if s.type else "no", f"{s.overall:.2f}"]
         for s in report.scores
     ]  # fmt: skip

@@ -8,6 +8,8 @@ Failures raise the `ExtractionError` family (`InvalidOutputError`, `BudgetExceed
 carrying attempts, cumulative usage, the last output and the errors. `extract` never fetches or writes files.
 """
 
+import logging
+
 from extractor.extract._answer import ScanAnswer
 from extractor.extract._backends import HOW_TO_CHOOSE, Backend, resolve
 from extractor.extract._budget import PRICES, RunBudget, price_of
@@ -18,6 +20,10 @@ from extractor.extract._prompt import PromptTemplate
 from extractor.extract._replay import request_key
 from extractor.extract._settings import LLMSettings
 from extractor.extract._tokens import ApproxTokenizer, GGUFTokenizer, Tokenizer, cut, default_tokenizer
+
+# instructor logs every re-ask and HTTP failure at ERROR; we raise typed errors that carry the same facts, so its
+# records only reach handlers the application configured, never the bare stderr fallback.
+logging.getLogger("instructor").addHandler(logging.NullHandler())
 
 __all__ = [
     "HOW_TO_CHOOSE",

@@ -10,6 +10,7 @@ import httpx2
 import instructor
 
 from extractor.errors import ConfigError
+from extractor.extract._answer import CompactScanAnswer, ScanAnswer
 from extractor.extract._local import MODEL_NAME, LocalServer, local_available
 from extractor.extract._replay import RecordingTransport, ReplayTransport
 from extractor.extract._settings import LLMSettings
@@ -22,6 +23,7 @@ DEFAULT_MODE = instructor.Mode.TOOLS
 #: Input budgets when none is configured: the local model has 8k context for prompt and answer together.
 LOCAL_MAX_INPUT = 3000
 REMOTE_MAX_INPUT = 12000
+LOCAL_MAX_OUTPUT = 1200
 
 HOW_TO_CHOOSE = (
     "no model backend: set EXTRACTOR_LLM to 'openai' (with OPENAI_API_KEY), an http(s):// base URL of an "
@@ -38,6 +40,8 @@ class Backend:
     base_url: str | None = None
     api_key: str = "not-needed"
     max_input_tokens: int = REMOTE_MAX_INPUT
+    max_output_tokens: int = 2048
+    answer_model: type[ScanAnswer] = ScanAnswer
     transport: httpx2.BaseTransport | None = None
     server: LocalServer | None = None
     owns_server: bool = False
@@ -92,8 +96,8 @@ def resolve(settings: LLMSettings, *, local_server: LocalServer | None = None) -
         server = (local_server or LocalServer()).start()
         return Backend(
             kind="local", name="local", model=MODEL_NAME, mode=_mode(settings, LOCAL_MODE),
-            base_url=server.base_url, max_input_tokens=LOCAL_MAX_INPUT, server=server, owns_server=owns,
-            transport=_recording(record),
+            base_url=server.base_url, max_input_tokens=LOCAL_MAX_INPUT, max_output_tokens=LOCAL_MAX_OUTPUT,
+            answer_model=CompactScanAnswer, server=server, owns_server=owns, transport=_recording(record),
         )  # fmt: skip
     if llm.startswith("replay:"):
         directory = Path(llm.removeprefix("replay:")).expanduser()

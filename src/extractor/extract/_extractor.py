@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
 from extractor.errors import BudgetExceededError, InvalidOutputError, ModelError
-from extractor.extract._answer import ScanAnswer, SignalRow
+from extractor.extract._answer import CompactScanAnswer, ScanAnswer, SignalRow
 from extractor.extract._backends import Backend, resolve
 from extractor.extract._budget import RunBudget, price_of
 from extractor.extract._grounding import Grounder
@@ -41,6 +41,7 @@ class _Call:
     """What one article's extraction spent and received, across every attempt (hooks fill it)."""
 
     budget: RunBudget
+    max_tokens: int
     attempts: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -60,6 +61,9 @@ class _Call:
         p = int(getattr(usage, "prompt_tokens", 0) or 0)
         c = int(getattr(usage, "completion_tokens", 0) or 0)
         text, finish = _answer_text(response)
+        if c >= self.max_tokens:
+            # llama-cpp-python reports a forced tool call cut at max_tokens as "tool_calls", not "length".
+            finish = "length"
         with self.lock:
             self.prompt_tokens += p
             self.completion_tokens += c
@@ -103,6 +107,9 @@ class Extractor:
         self.template = template or PromptTemplate()
         self.tokenizer = tokenizer or default_tokenizer()
         self.max_input_tokens = settings.max_input_tokens or backend.max_input_tokens
+        self.max_output_tokens = settings.max_output_tokens or backend.max_output_tokens
+        sizes = {"full": ScanAnswer, "compact": CompactScanAnswer}
+        self.answer_model = sizes[settings.answer_size] if settings.answer_size else backend.answer_model
         self.budget = budget or RunBudget(
             max_tokens=settings.budget_tokens,
             max_usd=settings.budget_usd,
@@ -134,12 +141,13 @@ class Extractor:
         article, truncated = cut(text, self.max_input_tokens, self.tokenizer)
         language = self.settings.language or detect(article)
         prompt = self.template.render(
-            article, language=name(language) if language else "the article's language", title=title
+            article, language=name(language) if language else "the article's language", title=title,
+            model=self.answer_model,
         )
         grounder = Grounder(article)
         context = {"grounder": grounder, "language": language, "grounding": True}
         estimate = sum(self.tokenizer.count(m["content"]) for m in prompt.messages)
-        call = _Call(self.budget)
+        call = _Call(self.budget, self.max_output_tokens)
         self.budget.check(estimate)
 
         hooks = Hooks()
@@ -161,17 +169,17 @@ class Extractor:
                 self._client.chat.completions.create,
                 model=self.backend.model,
                 messages=prompt.messages,
-                response_model=ScanAnswer,
+                response_model=self.answer_model,
                 max_retries=self.settings.reasks,
                 context=context,
                 hooks=hooks,
-                max_tokens=self.settings.max_output_tokens,
+                max_tokens=self.max_output_tokens,
                 temperature=self.settings.temperature,
             )
         except BudgetExceededError as exc:
             raise BudgetExceededError(exc.message, **call.failure()) from exc
         except IncompleteOutputException as exc:
-            limit = self.settings.max_output_tokens
+            limit = self.max_output_tokens
             raise InvalidOutputError(
                 f"the answer was cut at the output limit ({limit} tokens)",
                 errors=[f"finish_reason=length: the answer did not fit in {limit} tokens (EXTRACTOR_MAX_OUTPUT_TOKENS)"],
@@ -201,9 +209,12 @@ class Extractor:
         """Re-asks are spent. If the last answer breaks only the grounding rule, keep it: its unbacked rows are
         moved out of the scan and kept, flagged, in the sidecar. Anything else is an invalid output."""
         errors = _errors(exc)
+        if call.finish_reason == "length":
+            errors.append(f"finish_reason=length: the last answer was cut at the output limit ({self.max_output_tokens} "
+                          "tokens, EXTRACTOR_MAX_OUTPUT_TOKENS)")  # fmt: skip
         if call.last_text:
             try:
-                return ScanAnswer.model_validate_json(call.last_text, context={**context, "grounding": False})
+                return self.answer_model.model_validate_json(call.last_text, context={**context, "grounding": False})
             except ValidationError:
                 pass
         raise InvalidOutputError(

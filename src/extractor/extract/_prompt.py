@@ -18,8 +18,7 @@ from pathlib import Path
 import jinja2
 
 from extractor.errors import ConfigError
-from extractor.extract._answer import QUOTE_MAX_WORDS, SUMMARY_MAX_WORDS, TITLE_WORDS
-from extractor.models import CATEGORIES, TYPES
+from extractor.extract._answer import QUOTE_MAX_WORDS, SUMMARY_MAX_WORDS, TITLE_WORDS, ScanAnswer, limits
 
 SYSTEM = "extract.system.j2"
 USER = "extract.user.j2"
@@ -56,14 +55,15 @@ class PromptTemplate:
             raise ConfigError(f"{directory / SYSTEM}: the first line must declare {{#- version: NAME/N -#}}")
         self.version = found.group(1)
 
-    def render(self, article: str, *, language: str, title: str | None = None) -> Prompt:
+    def render(
+        self, article: str, *, language: str, title: str | None = None, model: type[ScanAnswer] = ScanAnswer
+    ) -> Prompt:
         system = self._env.get_template(SYSTEM).render(
             title_words=TITLE_WORDS,
             summary_words=SUMMARY_MAX_WORDS,
             quote_words=QUOTE_MAX_WORDS,
-            categories=CATEGORIES,
-            types=TYPES,
             language=language,
+            limits=limits(model),
         )
         user = self._env.get_template(USER).render(article=defuse(article), title=defuse(title or ""))
         messages = [{"role": "system", "content": system.strip()}, {"role": "user", "content": user.strip()}]

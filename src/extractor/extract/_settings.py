@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -33,7 +35,10 @@ class LLMSettings(BaseSettings):
     timeout: float = Field(default=300.0, gt=0)
     #: Article text beyond this many tokens is cut before the call (the scan is flagged `truncated`).
     max_input_tokens: int | None = Field(default=None, ge=200)
-    max_output_tokens: int = Field(default=2048, ge=64)
+    #: None: the backend's default (2048; 1200 for the embedded model, which writes about 10 tokens a second).
+    max_output_tokens: int | None = Field(default=None, ge=16)
+    #: `full` or `compact` (fewer rows); None: compact for the embedded model, full otherwise.
+    answer_size: Literal["full", "compact"] | None = None
     temperature: float = 0.0
     #: Run budget: stop making calls once this many tokens (prompt + completion) are spent.
     budget_tokens: int | None = Field(default=None, ge=1)
