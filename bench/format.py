@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def pages() -> list[str]:
     paths = sorted((ROOT / "fixtures" / "scans").glob("*.md"))
-    seed = ROOT.parent / "shared" / "format" / "seed-scan.md"
+    seed = ROOT / "fixtures" / "seed" / "seed-scan.md"
     if seed.exists():
         paths.append(seed)
     return [p.read_bytes().decode("utf-8") for p in paths]

@@ -116,6 +116,8 @@ class Layout(BaseModel):
 
     #: `page`: `# __t__, (from page [o](u).)` (2024-25); `from`: `# __t__, from ([o](u).)` (2023).
     header: Literal["page", "from"] = "page"
+    #: False for a page with no `__[External link](…)__` line (its url is unknown: "").
+    link: bool = True
     #: Section names in the order they stand on the page, empty ones included. None: the 2025 order, with the
     #: sections of empty tables left out.
     sections: list[str] | None = None
@@ -207,6 +209,8 @@ class Scan(BaseModel):
         found: list[str] = []
         for name, raw in self.layout.raw.items():
             found.append(f"unreadable section {name}, kept as found: {raw.error}")
+        if not self.layout.link:
+            found.append("missing line: External link (the article's url is unknown)")
         if self.category is None:
             found.append("missing section: Other (category)")
         elif self.category not in CATEGORIES:

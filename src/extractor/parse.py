@@ -137,16 +137,18 @@ def parse(text: str, *, strict: bool = False) -> Scan:
         raise ScanFormatError("expected the header '# __{title}__, (from page [{origin}](…).)'", 1)
 
     found, gaps = _blocks(lines, 1)
-    if len(found) < 2 or not (m := _LINK.fullmatch(found[0][1][0])):
+    if found and found[0][1][0].startswith("## "):  # a page that went straight to its sections
+        data["url"], layout["link"], k = "", False, 0
+    elif len(found) >= 2 and (m := _LINK.fullmatch(found[0][1][0])):
+        data["url"], k = m["url"], 1
+    else:
         where = found[0][0] if found else len(lines)
         raise ScanFormatError("expected the line '__[External link]({url})__'", where)
-    data["url"] = m["url"]
-    gaps.insert(0, found[0][0] - 2)  # blank lines between the header and the link line
+    gaps.insert(0, found[0][0] - 2)  # blank lines between the header and the next block
     sections: list[str] = []
     widths: dict[str, list[int]] = {}
     columns: dict[str, list[str]] = {}
     raw: dict[str, dict[str, Any]] = {}
-    k = 1
     while k < len(found):
         n, heading = found[k]
         if not heading[0].startswith("## "):

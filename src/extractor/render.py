@@ -115,7 +115,7 @@ def section_body(scan: Scan, section: str) -> list[str]:
 
 def blocks(scan: Scan) -> list[list[str]]:
     """The page's blocks in order; blank lines go between them."""
-    out = [[header_line(scan)], [link_line(scan)]]
+    out = [[header_line(scan)], [link_line(scan)]] if scan.layout.link else [[header_line(scan)]]
     for section in scan.layout.sections or default_sections(scan):
         out.append([f"## {section}"])
         body = section_body(scan, section)

@@ -83,3 +83,12 @@ def test_not_markdown_at_all() -> None:
 def test_empty_text() -> None:
     with pytest.raises(ScanFormatError):
         parse("")
+
+
+def test_a_page_without_the_link_line_still_reads() -> None:
+    text = GOOD.replace("__[External link](https://example.org/energy/tidal-batteries)__\n\n", "", 1)
+    assert "External link" not in text
+    scan = parse(text)
+    assert scan.url == "" and scan.layout.link is False
+    assert render(scan) == text
+    assert scan.keywords[0] == "tidal energy"
