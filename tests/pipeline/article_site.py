@@ -6,6 +6,8 @@ articles). Articles are English prose, long enough for the article reader, diffe
 
 from __future__ import annotations
 
+import itertools
+import os
 import random
 import threading
 from datetime import UTC, datetime, timedelta
@@ -13,6 +15,7 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+_SALTS = (f"{os.getpid()}x{i}x" for i in itertools.count())
 _SUBJECTS = ["Cities", "Farmers", "Hospitals", "Schools", "Ports", "Libraries", "Rail operators", "Utilities"]
 _VERBS = ["are testing", "have started using", "quietly rolled out", "are debating", "now depend on"]
 _OBJECTS = [
@@ -34,14 +37,15 @@ _TAILS = [
 ]
 
 
-def article_text(n: int) -> tuple[str, list[str]]:
-    """The title and paragraphs of article `n`: deterministic, distinct per `n`."""
-    rng = random.Random(n)
+def article_text(n: int, salt: str = "") -> tuple[str, list[str]]:
+    """The title and paragraphs of article `n`: deterministic, distinct per `n` and per `salt` (each site gets
+    its own, since trafilatura drops text it has already seen several times in a process)."""
+    rng = random.Random(f"{salt}{n}")
     title = f"Report {n}: {rng.choice(_SUBJECTS)} and {rng.choice(_OBJECTS)}"
     paragraphs = []
     for p in range(6):
         sentences = [
-            f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)} in district {n}-{p}-{s}, "
+            f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)} in district {salt}{n}-{p}-{s}, "
             f"{rng.choice(_TAILS)}"
             for s in range(4)
         ]
@@ -49,8 +53,8 @@ def article_text(n: int) -> tuple[str, list[str]]:
     return title, paragraphs
 
 
-def article_html(n: int, version: int = 0) -> str:
-    title, paragraphs = article_text(n)
+def article_html(n: int, version: int = 0, salt: str = "") -> str:
+    title, paragraphs = article_text(n, salt)
     if version:
         paragraphs = [*paragraphs, f"Update {version}: the district council revised the plan again this week."]
     body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
@@ -67,6 +71,7 @@ class ArticleSite:
     def __init__(self, *, posted: int = 10, origin: str = "20250629d", extra: tuple[str, ...] = ()) -> None:
         self.posted = posted
         self.origin = origin
+        self.salt = next(_SALTS)
         #: Paths of special pages the post links after the articles: /short.html (too short to scan),
         #: /gone.html (404, permanent), /flaky.html (503 while `flaky_down`, transient).
         self.extra = list(extra)
@@ -114,7 +119,8 @@ class ArticleSite:
 
     @property
     def post_url(self) -> str:
-        return f"{self.base_url}/p/{self.origin}"
+        # Served as `localhost`: a newsletter's links to its own host are navigation, not articles.
+        return f"http://localhost:{self.host_port.rsplit(':', 1)[1]}/p/{self.origin}"
 
     @property
     def feed_url(self) -> str:
@@ -127,7 +133,7 @@ class ArticleSite:
                 n = int(path[3:-5])
             except ValueError:
                 return 404, "text/plain", "not found"
-            return 200, html, article_html(n, self.versions.get(n, 0))
+            return 200, html, article_html(n, self.versions.get(n, 0), self.salt)
         if path == "/robots.txt":
             return 200, "text/plain", "User-agent: *\nAllow: /\n"
         if path == "/short.html":
@@ -135,7 +141,7 @@ class ArticleSite:
         if path == "/flaky.html":
             if self.flaky_down:
                 return 503, "text/plain", "try later"
-            return 200, html, article_html(9999)
+            return 200, html, article_html(9999, 0, self.salt)
         if path == f"/p/{self.origin}":
             hrefs = [self.url(n) for n in range(self.posted)] + [self.base_url + p for p in self.extra]
             links = "\n".join(f"<li><a href='{h}'>Link {i}</a></li>" for i, h in enumerate(hrefs))
