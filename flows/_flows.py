@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from extractor.sources import Link
 from prefect import flow, unmapped
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from extractor.ledger import Record
 from extractor.pipeline import RunConfig
+from extractor.sources import Link
 from flows._tasks import (
     close_run_task,
     new_links_task,
@@ -20,6 +20,12 @@ from flows._tasks import (
 )
 
 DEFAULT_WORKERS = 8
+
+
+def _threads() -> Any:
+    # Typed as Any: prefect's stubs type a fresh ThreadPoolTaskRunner as TaskRunner[Never], which its own
+    # flow decorator then refuses.
+    return ThreadPoolTaskRunner(max_workers=DEFAULT_WORKERS)
 
 
 def _config(out: str | None, offline: bool, archive: str | None) -> RunConfig:
@@ -54,7 +60,7 @@ def scan_url(url: str, origin: str = "", out: str | None = None) -> dict[str, An
     return _process([single_link(url, origin=origin)], config, "flow:scan-url")
 
 
-@flow(name="scan-page", task_runner=ThreadPoolTaskRunner(max_workers=DEFAULT_WORKERS), log_prints=True)
+@flow(name="scan-page", task_runner=_threads(), log_prints=True)
 def scan_page(
     source: str, out: str | None = None, offline: bool = False, archive: str | None = None
 ) -> dict[str, Any]:
@@ -65,7 +71,7 @@ def scan_page(
     return _process(links, config, "flow:scan-page")
 
 
-@flow(name="watch", task_runner=ThreadPoolTaskRunner(max_workers=DEFAULT_WORKERS), log_prints=True)
+@flow(name="watch", task_runner=_threads(), log_prints=True)
 def watch(sources: list[str], out: str | None = None) -> dict[str, Any]:
     """Polls feeds and newsletter archives; processes only links never seen (or that failed transiently).
     A source that cannot be read is reported and skipped; the others still run."""

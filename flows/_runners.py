@@ -20,7 +20,7 @@ def task_runner(name: str, workers: int, *, address: str | None = None) -> Any:
         return ThreadPoolTaskRunner(max_workers=workers)
     if name == "dask":
         try:
-            from prefect_dask import DaskTaskRunner
+            from prefect_dask.task_runners import DaskTaskRunner
         except ImportError as exc:
             raise ConfigError("--runner dask needs the 'dask' extra: uv sync --extra dask") from exc
         address = address or os.environ.get("EXTRACTOR_DASK_ADDRESS")

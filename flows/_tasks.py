@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from extractor.sources import Link
 from prefect import task
 from prefect.cache_policies import INPUTS, TASK_SOURCE
 
 from extractor.ledger import Record
 from extractor.output import write_index
 from extractor.pipeline import RunConfig, new_links, process_link, read_links, shared
+from extractor.sources import Link
 
 
 @task(name="read-links")
