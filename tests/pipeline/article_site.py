@@ -111,6 +111,11 @@ class ArticleSite:
         return f"{host}:{port}"
 
     @property
+    def allow_hosts(self) -> str:
+        """`EXTRACTOR_ALLOW_HOSTS` for this site: articles on 127.0.0.1, the post on localhost."""
+        return f"{self.host_port},localhost:{self.host_port.rsplit(':', 1)[1]}"
+
+    @property
     def base_url(self) -> str:
         return f"http://{self.host_port}"
 

@@ -28,7 +28,7 @@ EXTRACTOR = str(Path(sys.executable).parent / "extractor")
 
 def pipeline_env(site: ArticleSite, llm: StubLLM) -> dict[str, str]:
     return {
-        "EXTRACTOR_ALLOW_HOSTS": f"{site.host_port},localhost:{site.host_port.rsplit(':', 1)[1]}",
+        "EXTRACTOR_ALLOW_HOSTS": site.allow_hosts,
         "EXTRACTOR_PER_HOST": "8",
         "EXTRACTOR_RETRIES": "0",
         "EXTRACTOR_LLM": llm.base_url,
