@@ -35,6 +35,8 @@ def test_page_on_the_embedded_model(tmp_path: Path, extractor_home: Path) -> Non
             "EXTRACTOR_LLM": "local",
             "EXTRACTOR_ALLOW_HOSTS": site.allow_hosts,
             "EXTRACTOR_RETRIES": "0",
+            # One attempt: on 2 shared cores a re-ask of the small model costs minutes; the path is the same.
+            "EXTRACTOR_REASKS": "0",
         }
         env.pop("EXTRACTOR_MODEL", None)
         env.pop("PREFECT_API_URL", None)
@@ -50,7 +52,7 @@ def test_page_on_the_embedded_model(tmp_path: Path, extractor_home: Path) -> Non
     for url, rec in records.items():
         # A small model may still fail validation after its re-asks: that is an outcome, and it was paid for.
         assert rec.outcome in ("ok", "too_long", "invalid_output"), rec.error
-        assert rec.tokens_in > 0 and rec.attempts >= 1
+        assert rec.tokens_in > 0 and rec.attempts == 1 and rec.extract_ms
         if rec.outcome == "ok":
             sid = scan_id(url)
             assert parse((out / f"{sid}.md").read_text(encoding="utf-8")).url == url

@@ -111,6 +111,7 @@ def process_link(link: Link, ctx: Context) -> Record:
         return rec
 
     fetch_ms = extract_ms = None
+    extract_start: float | None = None
     content_hash: str | None = None
     try:
         t = time.perf_counter()
@@ -138,7 +139,7 @@ def process_link(link: Link, ctx: Context) -> Record:
                 total_ms=_ms(start),
             )
         else:
-            t = time.perf_counter()
+            extract_start = time.perf_counter()
             result = ctx.extract(
                 article.text,
                 url=link.url,
@@ -146,7 +147,7 @@ def process_link(link: Link, ctx: Context) -> Record:
                 origin_url=ctx.origin_url(link.origin),
                 title=article.title,
             )
-            extract_ms = _ms(t)
+            extract_ms = _ms(extract_start)
             prov = result.provenance.model_copy(
                 update={
                     "source": link.source or None,
@@ -176,6 +177,8 @@ def process_link(link: Link, ctx: Context) -> Record:
                 total_ms=_ms(start),
             )
     except Exception as exc:
+        if extract_start is not None and extract_ms is None:
+            extract_ms = _ms(extract_start)  # a failed model call took time too
         spent: dict[str, Any] = {}
         if isinstance(exc, ExtractionError):
             spent = {
