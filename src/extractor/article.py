@@ -95,7 +95,6 @@ def article_from_page(page: Page, *, min_chars: int = DEFAULT_MIN_CHARS,
             include_comments=False,
             include_tables=True,
             include_images=False,
-            deduplicate=True,
         )
         if isinstance(doc, dict):  # older trafilatura returned a dict
             doc = Document.from_dict(doc) if hasattr(Document, "from_dict") else None

@@ -87,7 +87,7 @@ def _bullets(body: list[str], first: int) -> list[str]:
     return items
 
 
-def _table(body: list[str], first: int, section: str) -> tuple[list[str], list[dict[str, Any]], list[int]]:
+def _table(body: list[str], first: int, section: str) -> tuple[list[str], list[dict[str, Any]]]:
     headers = split_row(body[0])
     if headers is None:
         raise ScanFormatError(f"expected the {section} table's header row, found {body[0][:60]!r}", first)
@@ -115,7 +115,7 @@ def _table(body: list[str], first: int, section: str) -> tuple[list[str], list[d
             else:
                 row[FIELD_OF_COLUMN[header]] = cell
         rows.append(row)
-    return headers, rows, widths
+    return headers, rows
 
 
 def parse(text: str, *, strict: bool = False) -> Scan:
@@ -146,7 +146,7 @@ def parse(text: str, *, strict: bool = False) -> Scan:
         raise ScanFormatError("expected the line '__[External link]({url})__'", where)
     gaps.insert(0, found[0][0] - 2)  # blank lines between the header and the next block
     sections: list[str] = []
-    widths: dict[str, list[int]] = {}
+    tables: dict[str, list[str]] = {}  # each table's lines as found
     columns: dict[str, list[str]] = {}
     raw: dict[str, dict[str, Any]] = {}
     while k < len(found):
@@ -166,7 +166,7 @@ def parse(text: str, *, strict: bool = False) -> Scan:
             k += 1
         k += 1
         try:
-            _section(name, n, body, first, data, widths, columns)
+            _section(name, n, body, first, data, tables, columns)
         except ScanFormatError as exc:
             if strict:
                 raise
@@ -176,7 +176,7 @@ def parse(text: str, *, strict: bool = False) -> Scan:
         scan = Scan.model_validate({**data, "layout": layout}, context=ARCHIVE)
     except ValidationError as exc:  # only shapes can fail in archive mode
         raise ScanFormatError(f"not a scan: {exc.errors()[0]['msg']}") from exc
-    return _minimal_layout(scan, widths)
+    return _minimal_layout(scan, tables)
 
 
 def _section(
@@ -185,7 +185,7 @@ def _section(
     body: list[str],
     first: int,
     data: dict[str, Any],
-    widths: dict[str, list[int]],
+    tables: dict[str, list[str]],
     columns: dict[str, list[str]],
 ) -> None:
     """Reads one section's body into `data`; raises `ScanFormatError` at the line it cannot read."""
@@ -210,36 +210,33 @@ def _section(
         data["closest"] = related
     elif body:
         table = TABLE_OF_SECTION[name]
-        headers, rows, widths[table] = _table(body, first, name)
-        data[table] = rows
+        headers, rows = _table(body, first, name)
+        data[table], tables[table] = rows, body
         if headers != default_columns(table) or not rows:
             columns[table] = headers
 
 
-def _minimal_layout(scan: Scan, widths: dict[str, list[int]]) -> Scan:
-    """Drops what the renderer would do anyway, so a plain 2025 page has the default layout; keeps the
-    padding of tables that tabulate would pad differently today (e.g. an archive measured with wcwidth)."""
+def _minimal_layout(scan: Scan, tables: dict[str, list[str]]) -> Scan:
+    """Drops what the renderer would do anyway, so a plain 2025 page has the default layout, and finds how the
+    page's tables were padded: by code points (tabulate today), by terminal cells (wcwidth), or to widths
+    neither explains, kept per table."""
     layout = scan.layout
     if layout.sections == default_sections(scan):
         layout.sections = None
     if layout.gaps == default_gaps(len(layout.gaps or []) + 1):
         layout.gaps = None
-    bare = scan.model_copy(update={"layout": layout.model_copy(update={"widths": {}, "measure": "chars"})})
-    wide = bare.model_copy(update={"layout": bare.layout.model_copy(update={"measure": "display"})})
-    for table, observed in widths.items():
-        if _widths(table_lines(bare, table)) == observed:
-            continue
-        if _widths(table_lines(wide, table)) == observed:
-            layout.measure = "display"
-        else:
-            layout.widths[table] = observed
-    if layout.measure == "display":  # one measure per page: tables that fit both keep no widths
-        layout.widths = {t: w for t, w in layout.widths.items() if _widths(table_lines(wide, t)) != w}
+    measures = {
+        m: scan.model_copy(update={"layout": layout.model_copy(update={"widths": {}, "measure": m})})
+        for m in ("chars", "display")
+    }
+    fits = {m: {t for t, lines in tables.items() if table_lines(v, t) == lines} for m, v in measures.items()}
+    layout.measure = "display" if len(fits["display"]) > len(fits["chars"]) else "chars"
+    for table, lines in tables.items():
+        if table not in fits[layout.measure]:
+            observed = separator_widths(lines[1])
+            if observed is not None:
+                layout.widths[table] = observed
     return scan
-
-
-def _widths(lines: list[str]) -> list[int] | None:
-    return separator_widths(lines[1]) if len(lines) > 1 else None
 
 
 __all__ = ["parse", "render"]

@@ -85,7 +85,10 @@ def canonicalize(url: str) -> str:
     """The canonical form of an http(s) URL. Other schemes come back stripped of whitespace, otherwise
     unchanged: they are refused elsewhere, not rewritten here."""
     url = url.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unbalanced IPv6 bracket: not a URL we can fetch anyway
+        return url
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS or not parts.netloc:
         return url
@@ -102,5 +105,10 @@ def canonicalize(url: str) -> str:
 
 
 def is_http_url(url: str) -> bool:
-    parts = urlsplit(url.strip())
+    """An absolute http(s) URL with a host and a valid port."""
+    try:
+        parts = urlsplit(url.strip())
+        _ = parts.port  # raises on a port out of range or not a number
+    except ValueError:
+        return False
     return parts.scheme.lower() in _DEFAULT_PORTS and bool(parts.hostname)

@@ -110,3 +110,37 @@ def test_no_cell_changes_a_tables_shape(scan: Scan) -> None:
         if rows:
             widths = {len(line) for line in rows} if scan.layout.measure == "chars" else None
             assert len(widths or {0}) == 1, "every line of a table has the same length"
+
+
+LAYOUTS = st.fixed_dictionaries(
+    {
+        "header": st.sampled_from(["page", "from"]),
+        "order": st.sampled_from(["2025", "2023"]),
+        "relevancy_everywhere": st.booleans(),
+        "measure": st.sampled_from(["chars", "display"]),
+    }
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(scans(), LAYOUTS)
+def test_old_layouts_are_stable_too(scan: Scan, options: dict) -> None:  # type: ignore[type-arg]
+    """Pages in the 2023 and 2024 layouts, and pages padded in terminal cells, read back to the same page."""
+    from extractor.models import Layout
+    from extractor.render import ENTRY_COLUMNS, ORDER_2023, default_sections
+
+    columns: dict[str, list[str]] = {}
+    if options["order"] == "2023":
+        sections = list(ORDER_2023)
+        columns["signals"] = ["Signal", "Change", "10y horizon", "Driving force"]
+    else:
+        sections = default_sections(scan)
+    if options["relevancy_everywhere"]:
+        columns.update({t: [*ENTRY_COLUMNS, "relevancy"] for t in ("concerns", "behaviors", "technologies", "issues")})
+    layout = Layout(header=options["header"], sections=sections, columns=columns, measure=options["measure"])
+    page = render(scan.model_copy(update={"layout": layout}))
+    back = parse(page)
+    assert render(back) == page
+    assert back.title == scan.title and back.keywords == scan.keywords
+    if options["order"] == "2023":
+        assert [s.name for s in back.signals] == [s.name for s in scan.signals]

@@ -14,6 +14,7 @@ Built-in routes (query parameters in brackets):
 - `/stall[?seconds=5]`: headers, then silence
 - `/bomb[?size=50000000]`: a gzip body that inflates to `size` zero-ish bytes of HTML
 - `/echo-headers`: the request headers as text/plain
+`add_newsletter(path)` serves the fixture newsletter post with its article links pointing at this server.
 Every request is recorded in `site.requests` as (method, path, headers).
 """
 
@@ -24,6 +25,7 @@ import gzip
 import http.server
 import mimetypes
 import socket
+import ssl
 import threading
 import time
 import zlib
@@ -37,6 +39,16 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 SITE_ROOT = FIXTURES / "site"
 
 Handler = Callable[["RequestHandler"], None]
+#: The fixture post's article links (without query) -> fixture page slug.
+NEWSLETTER_ARTICLES = {
+    "https://www.coastal-futures.example/2025/06/tidal-microgrids": "tidal-microgrids",
+    "https://civic-ledger.example/stories/library-of-seeds": "library-of-seeds",
+    "https://railroadweekly.example/articles/quiet-freight/": "quiet-freight",
+    "https://oceannotes.example/reef-robots": "reef-robots",
+    "https://makerreview.example/2025/repair-cafe-parts": "repair-cafe-parts",
+}
+NEWSLETTER_QUERIES = {"tidal-microgrids": "?utm_source=kghosh&utm_medium=email&utm_campaign=20250629d",
+                      "reef-robots": "?ref=kghosh"}
 
 
 @dataclass
@@ -92,13 +104,17 @@ class _Server(http.server.ThreadingHTTPServer):
     request_queue_size = 128
     site: Site
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # clients hanging up on bombs and trickles are what the tests are about
+
 
 class _Server6(_Server):
     address_family = socket.AF_INET6
 
 
 class Site:
-    def __init__(self, root: Path | None = SITE_ROOT, host: str = "127.0.0.1") -> None:
+    def __init__(self, root: Path | None = SITE_ROOT, host: str = "127.0.0.1",
+                 ssl_context: ssl.SSLContext | None = None) -> None:
         self.root = root
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.lock = threading.Lock()
@@ -108,6 +124,10 @@ class Site:
         server_class = _Server6 if ":" in host else _Server
         self._server = server_class((host, 0), RequestHandler)
         self._server.site = self
+        self.scheme = "http"
+        if ssl_context is not None:  # HTTPS: the handshake happens on accept
+            self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True)
+            self.scheme = "https"
         self.host = host
         self.port: int = self._server.server_address[1]
         self._thread: threading.Thread | None = None
@@ -121,10 +141,11 @@ class Site:
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread:
+        if self._thread is not None:  # shutdown() waits for serve_forever, which must have started
+            self._server.shutdown()
             self._thread.join(timeout=5)
+            self._thread = None
+        self._server.server_close()
 
     def __enter__(self) -> Site:
         return self.start()
@@ -140,7 +161,7 @@ class Site:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host_port}"
+        return f"{self.scheme}://{self.host_port}"
 
     def url(self, path: str = "/") -> str:
         return self.base_url + path
@@ -159,6 +180,20 @@ class Site:
             self.prefixes[path[:-1]] = handler
         else:
             self.routes[path] = handler
+
+    def add_newsletter(self, path: str = "/p/20250701a") -> list[str]:
+        """Serves the fixture Substack-like post at `path` with its five article links pointing at this server's
+        `/articles/*.html` pages (query strings kept). Returns the article URLs as they appear in the post."""
+        assert self.root is not None
+        html = (self.root / "p" / "20250629d.html").read_text(encoding="utf-8")
+        # The copy declares its own (public) URL, as a saved page does: its issue id comes from `path`.
+        html = html.replace("https://kghosh.substack.com/p/20250629d", "https://kghosh.substack.com" + path)
+        found = []
+        for public, slug in NEWSLETTER_ARTICLES.items():
+            html = html.replace(public, self.url(f"/articles/{slug}.html"))
+            found.append(self.url(f"/articles/{slug}.html") + NEWSLETTER_QUERIES.get(slug, ""))
+        self.add(path, body=html.encode("utf-8"))
+        return found
 
     def hits(self, path: str) -> int:
         """Requests seen for `path` (query string ignored)."""

@@ -186,7 +186,12 @@ def decode(content: bytes, header_charset: str | None) -> tuple[str, str]:
         return content.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    best = charset_normalizer.from_bytes(content).best()
+    matches = charset_normalizer.from_bytes(content)
+    # Legacy pages on the web are overwhelmingly windows-1252 (the WHATWG default); among single-byte
+    # code pages that fit the bytes equally well, detectors often pick a Baltic or Central European one.
+    if any(match.encoding == "cp1252" for match in matches):
+        return content.decode("cp1252", errors="replace"), "cp1252"
+    best = matches.best()
     encoding = best.encoding if best is not None else None
     if best is not None and encoding:
         return str(best), codecs.lookup(encoding).name

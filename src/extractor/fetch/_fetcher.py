@@ -34,7 +34,7 @@ from extractor.fetch._body import (
     read_capped,
     sniff,
 )
-from extractor.fetch._guard import Guard, GuardedTransport, Resolver, host_key
+from extractor.fetch._guard import Guard, GuardedTransport, Resolver, deadline_scope, host_key
 from extractor.fetch._page import Page, utc_now
 from extractor.fetch._robots import RobotsRules
 from extractor.fetch._settings import FetchSettings
@@ -107,6 +107,7 @@ class Fetcher:
             transport = GuardedTransport(
                 Guard(s.allow_hosts, resolver),
                 limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
+                ca_bundle=s.ca_bundle,
             )
             self._client = httpx.Client(
                 transport=transport,
@@ -158,7 +159,7 @@ class Fetcher:
             return False
         if isinstance(exc, FetchTimeoutError):
             return True
-        if isinstance(exc, _StatusError):
+        if isinstance(exc, _StatusError) and exc.transient:  # 408, 429, 5xx
             wait = exc.retry_after
             return wait is None or wait <= self.settings.retry_after_max
         return False
@@ -195,22 +196,23 @@ class Fetcher:
         s = self.settings
         deadline = time.monotonic() + s.deadline
         current = url
+        status = 0
         for _hop in range(s.max_redirects + 1):
-            parts = urlsplit(current)
             if not is_http_url(current):
                 raise BlockedError(f"redirect to a non-http(s) URL: {current!r}", url)
+            parts = urlsplit(current)
             if robots and self._robots is not None and not self._robots.allowed(current):
                 raise BlockedError(f"robots.txt disallows {current}", url)
             port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-            with self._slot(host_key(parts.hostname or "", port)):
+            with self._slot(host_key(parts.hostname or "", port)), deadline_scope(deadline):
                 location = self._request(url, current, deadline, max_bytes)
             if isinstance(location, Page):
                 return location
-            current = location
-        raise HTTPStatusError(f"more than {s.max_redirects} redirects", url, status=310)
+            current, status = location
+        raise HTTPStatusError(f"more than {s.max_redirects} redirects", url, status=status)
 
-    def _request(self, url: str, current: str, deadline: float, max_bytes: int) -> Page | str:
-        """One request: a `Page`, or the next URL when the answer is a redirect."""
+    def _request(self, url: str, current: str, deadline: float, max_bytes: int) -> Page | tuple[str, int]:
+        """One request: a `Page`, or (next URL, status) when the answer is a redirect."""
         assert self._client is not None
         s = self.settings
         remaining = deadline - time.monotonic()
@@ -226,6 +228,8 @@ class Fetcher:
             request = self._client.build_request("GET", current, timeout=timeout)
             response = self._client.send(request, stream=True)
         except httpx.TimeoutException as exc:
+            if time.monotonic() >= deadline:
+                raise _DeadlineError(f"no answer within the {s.deadline:g} s deadline", url) from exc
             raise FetchTimeoutError(f"timed out: {exc or type(exc).__name__}", url) from exc
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
             raise BlockedError(f"not a fetchable URL: {exc}", url) from exc
@@ -234,7 +238,7 @@ class Fetcher:
         try:
             status = response.status_code
             if status in _REDIRECTS and response.headers.get("location"):
-                return urljoin(current, response.headers["location"].strip())
+                return urljoin(current, response.headers["location"].strip()), status
             if status == 204:
                 raise NoContentError("204 No Content", url)
             if not 200 <= status < 300:
@@ -243,6 +247,8 @@ class Fetcher:
                 )
             return self._read(url, current, response, deadline, max_bytes)
         except httpx.TimeoutException as exc:
+            if time.monotonic() >= deadline:
+                raise _DeadlineError(f"body not complete within the {s.deadline:g} s deadline", url) from exc
             raise FetchTimeoutError(f"timed out reading the body: {exc or type(exc).__name__}", url) from exc
         except httpx.TransportError as exc:
             raise HTTPStatusError(f"connection broken: {exc or type(exc).__name__}", url, status=0) from exc

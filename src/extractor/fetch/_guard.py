@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Callable, Iterable, Sequence
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpcore
@@ -92,9 +97,59 @@ class Guard:
             except ValueError as exc:
                 raise BlockedError(f"{host} resolved to {text!r}, not an IP address") from exc
             reason = non_public_reason(address)
-            if reason and not allowed:
+            if reason and not (allowed and address.is_loopback):
+                # The allow list admits loopback test servers, nothing else private.
                 raise BlockedError(f"{host}:{port} resolves to {address}, a {reason} address")
         return found
+
+
+_local = threading.local()
+
+
+@contextmanager
+def deadline_scope(at: float) -> Iterator[None]:
+    """Every socket operation of this thread inside the block gives up at `at` (a `time.monotonic()` value):
+    httpx's timeouts are per operation, so without this a server sending a byte just before each read timeout
+    could hold the thread for ever."""
+    previous = getattr(_local, "deadline", None)
+    _local.deadline = at if previous is None else min(at, previous)
+    try:
+        yield
+    finally:
+        _local.deadline = previous
+
+
+def _bounded(timeout: float | None) -> float | None:
+    deadline: float | None = getattr(_local, "deadline", None)
+    if deadline is None:
+        return timeout
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise httpcore.ReadTimeout("deadline passed")
+    return remaining if timeout is None else min(timeout, remaining)
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every read, write and TLS handshake ends by the thread's deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _bounded(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _bounded(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, _bounded(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
 
 
 class GuardedBackend(httpcore.SyncBackend):
@@ -114,7 +169,8 @@ class GuardedBackend(httpcore.SyncBackend):
         last: Exception | None = None
         for address in self.guard.addresses(host, port):
             try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+                stream = super().connect_tcp(address, port, _bounded(timeout), local_address, socket_options)
+                return DeadlineStream(stream)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last = exc
         assert last is not None
@@ -128,9 +184,11 @@ class GuardedTransport(httpx.HTTPTransport):
     """httpx's transport with the guarded backend under its connection pool. No proxies: a proxy would make
     the connection (and the name resolution) for us, out of the guard's reach."""
 
-    def __init__(self, guard: Guard, *, limits: httpx.Limits, verify: bool = True) -> None:
-        super().__init__(verify=verify, trust_env=False, limits=limits)
-        ssl_context = httpx.create_ssl_context(verify=verify, trust_env=False)
+    def __init__(self, guard: Guard, *, limits: httpx.Limits, ca_bundle: Path | None = None) -> None:
+        super().__init__(trust_env=False, limits=limits)
+        ssl_context = httpx.create_ssl_context(trust_env=False)
+        if ca_bundle is not None:
+            ssl_context.load_verify_locations(cafile=str(ca_bundle))
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context,
             max_connections=limits.max_connections,

@@ -24,7 +24,7 @@ class FetchSettings(BaseSettings):
     allow_hosts: Annotated[frozenset[str], NoDecode] = frozenset()
     connect_timeout: float = Field(default=10.0, gt=0)
     read_timeout: float = Field(default=20.0, gt=0)
-    #: Wall-clock limit for one attempt (connect, redirects, headers and body): a trickling server is cut here.
+    #: Wall-clock limit for one attempt (connect, redirects, headers and body), enforced on every socket operation.
     deadline: float = Field(default=30.0, gt=0)
     #: Cap on the decompressed body.
     max_bytes: int = Field(default=5_000_000, gt=0)
@@ -40,6 +40,8 @@ class FetchSettings(BaseSettings):
     user_agent: str = DEFAULT_USER_AGENT
     #: Honour robots.txt.
     robots: bool = True
+    #: Extra CA certificates (PEM) to trust besides the system's, e.g. a test or corporate CA.
+    ca_bundle: Path | None = None
     #: Root of the web archive; default `EXTRACTOR_HOME/web`.
     archive_dir: Path | None = None
 

@@ -50,10 +50,11 @@ def _in_noise(anchor: lxml.html.HtmlElement, body: lxml.html.HtmlElement) -> boo
 
 
 def _own_hosts(page_url: str, tree: lxml.html.HtmlElement) -> set[str]:
-    hosts = {urlsplit(page_url).hostname or ""}
-    for href in tree.xpath("//link[@rel='canonical']/@href | //meta[@property='og:url']/@content"):
-        hosts.add(urlsplit(str(href)).hostname or "")
-    return {h.lower() for h in hosts if h}
+    """The newsletter's host: the one the page declares as its own URL, else the one it was read from (a copy
+    served elsewhere, e.g. a saved page or a test server, keeps its newsletter's identity)."""
+    declared = declared_url(tree)
+    host = urlsplit(declared or page_url).hostname or ""
+    return {host.lower()} if host else set()
 
 
 def declared_url(tree: lxml.html.HtmlElement) -> str | None:
