@@ -47,3 +47,23 @@ def test_a_request_nobody_recorded_is_a_permanent_error(tmp_path: Path) -> None:
     with make_extractor(LLMSettings(llm=f"replay:{tmp_path}")) as ex, pytest.raises(ModelError) as caught:
         ex.extract(FIXTURES[0].text + " changed", url="https://x.example/", origin="1", origin_url="https://x/p/1")
     assert not caught.value.transient and "no recorded answer" in str(caught.value)
+
+
+def test_answers_recorded_from_a_server_replay_offline_to_the_same_scan(tmp_path: Path) -> None:
+    from tests.extract.conftest import ScriptedLLM, completion
+    from tests.extract.test_validation import good_answer
+
+    fx = next(f for f in FIXTURES if f.name == "article-harbour-heat")
+    where = {"url": fx.url, "origin": fx.origin, "origin_url": fx.origin_url, "title": fx.title}
+    server = ScriptedLLM()
+    try:
+        server.script = [completion(good_answer())]
+        with make_extractor(server.settings(record=str(tmp_path))) as ex:
+            live = ex.extract(fx.text, **where)
+    finally:
+        server.close()
+    assert len(list(tmp_path.glob("*.json"))) == 1
+    with make_extractor(LLMSettings(llm=f"replay:{tmp_path}")) as ex:
+        replayed = ex.extract(fx.text, **where)
+    assert render(replayed.scan) == render(live.scan)
+    assert replayed.provenance.usage == live.provenance.usage

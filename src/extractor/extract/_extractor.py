@@ -110,6 +110,7 @@ class Extractor:
         self.max_output_tokens = settings.max_output_tokens or backend.max_output_tokens
         sizes = {"full": ScanAnswer, "compact": CompactScanAnswer}
         self.answer_model = sizes[settings.answer_size] if settings.answer_size else backend.answer_model
+        self.sampling = settings.sampling if settings.sampling is not None else backend.sampling
         self.budget = budget or RunBudget(
             max_tokens=settings.budget_tokens,
             max_usd=settings.budget_usd,
@@ -124,6 +125,15 @@ class Extractor:
             http_client=http_client,
         )
         self._client = instructor.from_openai(self._openai, mode=backend.mode)
+
+    @property
+    def model(self) -> str:
+        """The model asked for (a server may report a more precise name: see `Provenance.model`)."""
+        return self.backend.model
+
+    @property
+    def prompt_version(self) -> str:
+        return self.template.version
 
     def close(self) -> None:
         self._openai.close()
@@ -175,14 +185,14 @@ class Extractor:
                 hooks=hooks,
                 max_tokens=self.max_output_tokens,
                 temperature=self.settings.temperature,
+                **({"extra_body": self.sampling} if self.sampling else {}),
             )
         except BudgetExceededError as exc:
             raise BudgetExceededError(exc.message, **call.failure()) from exc
         except IncompleteOutputException as exc:
-            limit = self.max_output_tokens
             raise InvalidOutputError(
-                f"the answer was cut at the output limit ({limit} tokens)",
-                errors=[f"finish_reason=length: the answer did not fit in {limit} tokens (EXTRACTOR_MAX_OUTPUT_TOKENS)"],
+                f"the answer was cut at the output limit ({self.max_output_tokens} tokens)",
+                errors=[self._cut_error()],
                 **call.failure(),
             ) from exc
         except InstructorRetryException as exc:
@@ -197,6 +207,10 @@ class Extractor:
                             grounder=grounder, truncated=truncated, article=article, url=url, origin=origin,
                             origin_url=origin_url)  # fmt: skip
 
+    def _cut_error(self) -> str:
+        return (f"finish_reason=length: the answer was cut at the output limit ({self.max_output_tokens} tokens, "
+                "EXTRACTOR_MAX_OUTPUT_TOKENS)")  # fmt: skip
+
     def _model_error(self, exc: openai.APIError, call: _Call) -> ModelError:
         transient = is_transient(exc)
         status = getattr(exc, "status_code", None)
@@ -210,8 +224,7 @@ class Extractor:
         moved out of the scan and kept, flagged, in the sidecar. Anything else is an invalid output."""
         errors = _errors(exc)
         if call.finish_reason == "length":
-            errors.append(f"finish_reason=length: the last answer was cut at the output limit ({self.max_output_tokens} "
-                          "tokens, EXTRACTOR_MAX_OUTPUT_TOKENS)")  # fmt: skip
+            errors.append(self._cut_error())
         if call.last_text:
             try:
                 return self.answer_model.model_validate_json(call.last_text, context={**context, "grounding": False})

@@ -40,6 +40,9 @@ class LLMSettings(BaseSettings):
     #: `full` or `compact` (fewer rows); None: compact for the embedded model, full otherwise.
     answer_size: Literal["full", "compact"] | None = None
     temperature: float = 0.0
+    #: Extra sampling fields sent as they are (JSON in EXTRACTOR_SAMPLING), e.g. {"repeat_penalty": 1.3} for
+    #: llama.cpp; None: the backend's default (none: each server's own sampling defaults).
+    sampling: dict[str, float] | None = None
     #: Run budget: stop making calls once this many tokens (prompt + completion) are spent.
     budget_tokens: int | None = Field(default=None, ge=1)
     #: Run budget in US dollars, priced through `prices` (or the built-in table).

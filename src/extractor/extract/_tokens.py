@@ -8,6 +8,7 @@ tiktoken is not used: it downloads its vocabularies at run time, and extractor m
 
 from __future__ import annotations
 
+import atexit
 import re
 import threading
 from functools import lru_cache
@@ -44,6 +45,9 @@ class GGUFTokenizer:
         from llama_cpp import Llama
 
         self._llm: Any = Llama(model_path=path, vocab_only=True, verbose=False)
+        # Free it before interpreter teardown: left to the garbage collector, llama-cpp-python's finaliser runs
+        # after its C bindings are gone and prints a TypeError on exit.
+        atexit.register(self._llm.close)
         self._lock = threading.Lock()
         self.name = f"gguf:{path.rsplit('/', 1)[-1]}"
 
