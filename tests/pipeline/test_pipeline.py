@@ -245,3 +245,26 @@ def test_sigkill_mid_run_then_rerun_loses_nothing_and_leaves_no_partial_file(
     assert [outcomes[site.url(n)] for n in range(5)] == ["ok"] * 5
     # Scans finished before the kill were kept, not redone: the rerun asked the model for the others only.
     assert slow.calls - calls_before <= 5 - len(written) + 2
+
+
+def test_offline_demo_on_the_fixture_archive(llm: StubLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's demo command, with the stub model standing in for the embedded one: the fixture newsletter
+    and its five articles come from `fixtures/archive/`, never from the network."""
+    archive = Path(__file__).resolve().parents[2] / "fixtures" / "archive"
+    before = {p: p.read_bytes() for p in archive.rglob("*") if p.is_file()}
+    monkeypatch.setenv("EXTRACTOR_LLM", llm.base_url)
+    monkeypatch.setenv("EXTRACTOR_MODEL", llm.model)
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    out = tmp_path / "scans"
+    post = "https://kghosh.substack.com/p/20250629d"
+    code, stdout, stderr = run("page", post, "--offline", "--archive", str(archive), "--out", str(out))
+    assert code == 0, stderr
+    scans = sorted(out.glob("*.md"))
+    assert len(scans) == 6  # five articles and the index
+    pages = [parse(p.read_text(encoding="utf-8")) for p in scans if p.name != "index.md"]
+    assert {p.origin for p in pages} == {"20250629d"}
+    assert "https://civic-ledger.example/stories/library-of-seeds" in {p.url for p in pages}
+    assert "## [20250629d](https://kghosh.substack.com/p/20250629d)" in (out / "index.md").read_text(encoding="utf-8")
+    assert llm.calls == 5
+    # Offline reads the archive and never writes it.
+    assert {p: p.read_bytes() for p in archive.rglob("*") if p.is_file()} == before

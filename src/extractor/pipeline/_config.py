@@ -3,6 +3,7 @@ which rebuild their fetcher, extractor, ledger and output directory from it (see
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -46,6 +47,9 @@ class RunConfig(BaseModel):
     ) -> RunConfig:
         core = CoreSettings()
         pipe = PipelineSettings()
+        if archive is None and os.environ.get(f"{ENV_PREFIX}ARCHIVE_DIR"):
+            # The fetcher's own setting; read here so that workers in other processes get it too.
+            archive = Path(os.environ[f"{ENV_PREFIX}ARCHIVE_DIR"])
         return cls(
             home=str(core.home.expanduser().resolve()),
             out=str((out or pipe.out).expanduser().resolve()),
