@@ -257,7 +257,7 @@ def test_offline_demo_on_the_fixture_archive(llm: StubLLM, tmp_path: Path, monke
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     out = tmp_path / "scans"
     post = "https://kghosh.substack.com/p/20250629d"
-    code, stdout, stderr = run("page", post, "--offline", "--archive", str(archive), "--out", str(out))
+    code, _, stderr = run("page", post, "--offline", "--archive", str(archive), "--out", str(out))
     assert code == 0, stderr
     scans = sorted(out.glob("*.md"))
     assert len(scans) == 6  # five articles and the index
