@@ -288,22 +288,27 @@ class Ledger:
         return [r for r in self.latest() if not r.succeeded and r.transient]
 
     def latest(self) -> list[Record]:
-        """One record per article: its latest outcome, in the order articles were first seen."""
+        """One record per article: the latest run that did the work, in the order articles were first seen.
+        A later run that only carried the outcome over (skipped) does not hide what that work cost."""
         rows = self._query(
             "SELECT a.* FROM articles a JOIN (SELECT canonical_url, MAX(id) AS id FROM articles "
-            "WHERE outcome IS NOT NULL GROUP BY canonical_url) m ON a.id = m.id "
+            "WHERE outcome IS NOT NULL AND skipped = 0 GROUP BY canonical_url) m ON a.id = m.id "
             "ORDER BY (SELECT MIN(id) FROM articles f WHERE f.canonical_url = a.canonical_url)"
         )
         return [_record(r) for r in rows]
 
     def totals(self) -> RunTotals:
-        """Totals over the latest outcome of every article; tokens and attempts over every run (spent is
-        spent, even on an attempt that a later run redid)."""
+        """Totals over the latest outcome of every article (`skipped`: articles whose last run only carried
+        the outcome over); tokens and attempts over every run (spent is spent, even on an attempt a later run
+        redid)."""
         latest = self.latest()
         totals = RunTotals(inputs=len(latest))
         for rec in latest:
             totals.outcomes[rec.outcome] = totals.outcomes.get(rec.outcome, 0) + 1
-            totals.skipped += int(rec.skipped)
+        totals.skipped = self._query(
+            "SELECT COUNT(*) n FROM articles a JOIN (SELECT canonical_url, MAX(id) AS id FROM articles "
+            "WHERE outcome IS NOT NULL GROUP BY canonical_url) m ON a.id = m.id WHERE a.skipped = 1"
+        )[0]["n"]
         spent = self._query(
             "SELECT COALESCE(SUM(tokens_in),0) ti, COALESCE(SUM(tokens_out),0) tout, "
             "COALESCE(SUM(attempts),0) att FROM articles"
