@@ -272,3 +272,27 @@ def test_offline_demo_on_the_fixture_archive(llm: StubLLM, tmp_path: Path, monke
     assert llm.calls == 5
     # Offline reads the archive and never writes it.
     assert {p: p.read_bytes() for p in archive.rglob("*") if p.is_file()} == before
+
+
+def test_sigterm_closes_the_run_and_the_next_run_finishes_it(site: ArticleSite, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with StubLLM(latency=1.0) as slow:
+        env = {**os.environ, **pipeline_env(site, slow)}
+        env.pop("PREFECT_API_URL", None)
+        cmd = [EXTRACTOR, "page", site.post_url, "--out", str(out), "--concurrency", "1"]
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not list(out.glob("*.json")):
+            time.sleep(0.05)
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 130 and "interrupted" in stderr
+        with Ledger() as ledger:
+            (run,) = ledger.runs()
+            # Closed by the process itself, not left for the next run to find.
+            assert run["finished_at"] and not run["interrupted"]
+            records = ledger.run_records(run["id"])
+        assert len(records) == 8 and all(r.outcome for r in records)
+        assert subprocess.run(cmd, env=env, capture_output=True, timeout=120).returncode == 0
+    with Ledger() as ledger:
+        assert sum(r.outcome == "ok" for r in ledger.latest()) == 5

@@ -8,8 +8,11 @@ pay Prefect's start-up.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,11 +37,27 @@ def _err(message: str) -> None:
     typer.echo(message, err=True)
 
 
+def _sigterm_as_interrupt() -> None:
+    """SIGTERM (a `kill`, a stopped container) unwinds like Ctrl-C: the run is closed in the ledger and the
+    embedded model's server stopped, instead of both being left behind."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    with contextlib.suppress(ValueError):  # not the main thread (tests calling the app in a thread)
+        signal.signal(signal.SIGTERM, handler)
+
+
 @contextmanager
 def _one_line_errors() -> Iterator[None]:
     """Usage and configuration errors, or a source that cannot be read: one line on stderr, exit 2 or 1."""
     try:
         yield
+    except KeyboardInterrupt:
+        _err("interrupted: links not done are marked in the ledger and redone by the next run")
+        sys.stderr.flush()
+        # Worker threads may sit in a model call for minutes; the run is already closed, so do not wait.
+        os._exit(130)
     except ConfigError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(2) from None
@@ -129,6 +148,7 @@ def register(app: typer.Typer) -> None:
         out: OutOption = None,
     ) -> None:
         """Scan one article: writes OUT/{id}.md and OUT/{id}.json and records the outcome."""
+        _sigterm_as_interrupt()
         with _one_line_errors():
             if _via_prefect("threads"):
                 from flows import scan_url
@@ -168,6 +188,7 @@ def register(app: typer.Typer) -> None:
         ] = "threads",
     ) -> None:
         """Scan every link of a newsletter post: each link ends with one outcome in the ledger."""
+        _sigterm_as_interrupt()
         with _one_line_errors():
             from extractor.pipeline import PipelineSettings, RunConfig, build, scan_source
 
@@ -191,6 +212,8 @@ def register(app: typer.Typer) -> None:
             config = RunConfig.make(out=out, offline=offline, archive=archive)
             parts = build(config)
             _err(IN_PROCESS)
+            if parts.max_concurrency is not None and workers > parts.max_concurrency:
+                _err(f"the embedded model answers one request at a time: concurrency {parts.max_concurrency}")
             try:
                 with _progress("links") as progress:
                     report = scan_source(source, config, concurrency=workers, progress=progress, parts=parts)

@@ -231,7 +231,8 @@ def run_links(
     ctx.ledger.add_inputs(ctx.run_id, (input_of(link) for link in todo))
     records: dict[int, Record] = {}
     lock = threading.Lock()
-    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="extractor") as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="extractor")
+    try:
         futures: dict[Future[Record], int] = {
             pool.submit(process_link, link, ctx): i for i, link in enumerate(todo)
         }
@@ -245,4 +246,10 @@ def run_links(
                     done = len(records)
                 if progress is not None:
                     progress(rec, done, len(todo))
+    except BaseException:
+        # Interrupted (Ctrl-C, SIGTERM): links not started are dropped at once; the caller closes the run,
+        # which marks them for the next run.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return [records[i] for i in range(len(todo))]

@@ -53,6 +53,13 @@ class Parts:
     model: str | None
     prompt_version: str | None
 
+    @property
+    def max_concurrency(self) -> int | None:
+        """The embedded model's server answers one request at a time: more links in flight only queue at it
+        until their calls time out. None: no limit of our own."""
+        backend = getattr(self.extractor, "backend", None)
+        return 1 if getattr(backend, "kind", None) == "local" else None
+
     def context(self, run_id: int, extract: ExtractFn | None = None) -> Context:
         from extractor.article import article_from_page
 

@@ -60,6 +60,8 @@ def run_links_once(
     progress: Progress | None = None,
 ) -> RunReport:
     """One run over `links` with `parts`: ledger run opened and closed, index rewritten."""
+    if parts.max_concurrency is not None:
+        concurrency = min(concurrency, parts.max_concurrency)
     run_id = parts.ledger.start_run(command, model=parts.model, prompt_version=parts.prompt_version)
     try:
         records = run_links(links, parts.context(run_id), concurrency=concurrency, progress=progress)
