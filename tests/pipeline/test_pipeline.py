@@ -198,6 +198,10 @@ def test_usage_and_configuration_errors_are_one_line(env: dict[str, str], site: 
     assert code == 2 and "prefect server start" in stderr and stderr.strip().count("\n") == 0
     code, _, stderr = run("watch", site.feed_url)
     assert code == 2 and "--cron" in stderr
+    monkeypatch.setenv("EXTRACTOR_CONCURRENCY", "many")
+    code, _, stderr = run("page", site.post_url)
+    assert code == 2 and "concurrency" in stderr and stderr.strip().count("\n") == 0
+    monkeypatch.delenv("EXTRACTOR_CONCURRENCY")
     monkeypatch.setenv("EXTRACTOR_LLM", "nonsense")
     code, _, stderr = run("scan", site.url(0))
     assert code == 2 and "EXTRACTOR_LLM" in stderr and stderr.strip().count("\n") == 0

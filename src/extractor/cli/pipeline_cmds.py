@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
+from pydantic import ValidationError
 
 from extractor.errors import ConfigError, ExtractorError
 
@@ -60,6 +61,11 @@ def _one_line_errors() -> Iterator[None]:
         os._exit(130)
     except ConfigError as exc:
         _err(f"error: {exc}")
+        raise typer.Exit(2) from None
+    except ValidationError as exc:  # a bad EXTRACTOR_* value in the environment
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or exc.title
+        _err(f"error: setting {where}: {first.get('msg', 'invalid')}")
         raise typer.Exit(2) from None
     except ExtractorError as exc:
         _err(f"error: {exc}")
