@@ -131,6 +131,34 @@ class CompactScanAnswer(ScanAnswer):
     technologies: list[Row] = Field(max_length=2)
     issues: list[Row] = Field(max_length=2)
 
+    @classmethod
+    def model_json_schema(  # type: ignore[override]
+        cls,
+        by_alias: bool = True,
+        ref_template: str = "#/$defs/{model}",
+        schema_generator: type[GenerateJsonSchema] = GenerateJsonSchema,
+        mode: JsonSchemaMode = "validation",
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """With tight string lengths, which a grammar turns into a bound on every string: a small model that
+        starts repeating itself inside a string is stopped there, not at the output limit. Kept short, the
+        grammar stays about 19 kB (the full model's lengths made a 37 kB one that crashed llama.cpp)."""
+        schema = super().model_json_schema(by_alias, ref_template, schema_generator, mode, **kwargs)
+        for definition in schema.get("$defs", {}).values():
+            for key, prop in definition.get("properties", {}).items():
+                if key in GRAMMAR_LENGTHS:
+                    prop["maxLength"] = GRAMMAR_LENGTHS[key]
+        props = schema["properties"]
+        for key in ("title", "summary"):
+            props[key]["maxLength"] = GRAMMAR_LENGTHS[key]
+        for key in ("keywords", "themes"):
+            props[key]["items"]["maxLength"] = GRAMMAR_LENGTHS["item"]
+        return schema
+
+
+GRAMMAR_LENGTHS = {"title": 120, "summary": 600, "item": 40, "name": 60, "description": 160, "evidence": 160,
+                   "change": 120, "ten_year": 120, "driving_force": 120}  # fmt: skip
+
 
 def limits(model: type[ScanAnswer]) -> dict[str, tuple[int, int]]:
     """(min, max) items per list field, read from the model so the prompt states what validation enforces."""

@@ -120,7 +120,7 @@ class Extractor:
         self._openai = openai.OpenAI(
             base_url=backend.base_url,
             api_key=backend.api_key,
-            max_retries=0,  # transient failures are retried once, by tenacity, below
+            max_retries=0,  # transient failures are retried in one place: the tenacity layer in extract()
             timeout=settings.timeout,
             http_client=http_client,
         )
