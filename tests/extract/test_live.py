@@ -3,8 +3,9 @@ path: prompt, grammar-constrained tool call, validation, re-ask, grounding. For 
 must be a valid scan or an `invalid_output` carrying its errors and spend; the valid rate and the grounding rate
 (share of answered rows whose quote is found in the article) are printed for the record.
 
-Slow (about 30 s per answer on two busy cores, 600 answer tokens at most): marked `live`. `EXTRACTOR_LIVE_REASKS` sets the re-asks
-(default 1, to bound the time)."""
+Slow (about 30-40 s per answer on two busy cores, 800 answer tokens at most): marked `live`, and bounded to
+about 3 minutes for the four articles (5 at worst). `EXTRACTOR_LIVE_REASKS` sets the re-asks (default 1: each
+costs a whole extra answer)."""
 
 from __future__ import annotations
 
@@ -37,13 +38,13 @@ def _rows(answer_json: str | None) -> list[str]:
     return quotes
 
 
-@pytest.mark.timeout(2400)
+@pytest.mark.timeout(600)
 def test_every_fixture_article_gives_a_valid_scan_or_an_invalid_output_with_errors(
     local_server: LocalServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = LLMSettings(
         llm="local", reasks=int(os.environ.get("EXTRACTOR_LIVE_REASKS", "1")), max_input_tokens=800,
-        max_output_tokens=600,
+        max_output_tokens=800,
     )  # fmt: skip
     valid = rows = grounded = 0
     lines = []

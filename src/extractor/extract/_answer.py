@@ -8,7 +8,7 @@ re-ask can fix them all.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
@@ -121,15 +121,29 @@ class ScanAnswer(_Compact):
 
 class CompactScanAnswer(ScanAnswer):
     """Fewer rows, for small local models: every answer token costs about 0.1 s on two CPU cores, and a
-    135M-parameter model has little worth saying beyond its first few rows anyway."""
+    135M-parameter model has little worth saying beyond its first row or two anyway (measured: with 3 signals and
+    2 rows per table its answers ran to the output limit, repeating one phrase)."""
 
-    keywords: list[str] = Field(min_length=3, max_length=6)
-    themes: list[str] = Field(min_length=2, max_length=4)
-    signals: list[SignalRow] = Field(min_length=1, max_length=3)
-    concerns: list[Row] = Field(max_length=2)
-    behaviors: list[Row] = Field(max_length=2)
-    technologies: list[Row] = Field(max_length=2)
-    issues: list[Row] = Field(max_length=2)
+    keywords: list[str] = Field(min_length=3, max_length=5)
+    themes: list[str] = Field(min_length=2, max_length=3)
+    signals: list[SignalRow] = Field(min_length=1, max_length=1)
+    concerns: list[Row] = Field(max_length=1)
+    behaviors: list[Row] = Field(max_length=1)
+    technologies: list[Row] = Field(max_length=1)
+    issues: list[Row] = Field(max_length=1)
+
+    #: When set (`with_quotes`), the schema's evidence is an enum of these article sentences.
+    quote_choices: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def with_quotes(cls, quotes: list[str]) -> type[CompactScanAnswer]:
+        """This answer model for one article: its schema offers `quotes` as the only evidence values, so a
+        grammar-constrained model can only quote the article verbatim. Validation is unchanged (the quotes are
+        still checked against the article); the class keeps its name, which is the tool's name."""
+        if not quotes:
+            return cls
+        return type(cls.__name__, (cls,), {"__module__": cls.__module__, "__doc__": cls.__doc__,
+                                           "quote_choices": tuple(quotes)})  # fmt: skip
 
     @classmethod
     def model_json_schema(  # type: ignore[override]
@@ -147,17 +161,39 @@ class CompactScanAnswer(ScanAnswer):
         for definition in schema.get("$defs", {}).values():
             for key, prop in definition.get("properties", {}).items():
                 if key in GRAMMAR_LENGTHS:
-                    prop["maxLength"] = GRAMMAR_LENGTHS[key]
+                    prop["pattern"] = _text(GRAMMAR_LENGTHS[key])
         props = schema["properties"]
-        for key in ("title", "summary"):
-            props[key]["maxLength"] = GRAMMAR_LENGTHS[key]
+        props["summary"]["pattern"] = _text(GRAMMAR_LENGTHS["summary"])
         for key in ("keywords", "themes"):
-            props[key]["items"]["maxLength"] = GRAMMAR_LENGTHS["item"]
+            # No JSON punctuation in a keyword: measured, the model otherwise wrote `"} {"` items.
+            props[key]["items"]["pattern"] = rf"^{_TERM}{{2,{GRAMMAR_LENGTHS['item']}}}$"
+        # The title's word count, as a pattern (bounded repetition of words: a small grammar). Validation
+        # still counts the words.
+        props["title"]["pattern"] = TITLE_PATTERN
+        if cls.quote_choices:
+            # One shared enum, referenced by every row: the literals appear once in the grammar. Evidence comes
+            # first in each row, so the model picks the sentence and then names what it shows.
+            schema["$defs"]["Quote"] = {"type": "string", "enum": list(cls.quote_choices)}
+            for key in ("Row", "SignalRow"):
+                definition = schema["$defs"][key]
+                rest = {k: v for k, v in definition["properties"].items() if k != "evidence"}
+                definition["properties"] = {"evidence": {"$ref": "#/$defs/Quote"}, **rest}
         return schema
 
 
-GRAMMAR_LENGTHS = {"title": 120, "summary": 600, "item": 40, "name": 60, "description": 160, "evidence": 160,
-                   "change": 120, "ten_year": 120, "driving_force": 120}  # fmt: skip
+_WORD = r'[^ "\\\x00-\x1F]{1,24}'
+TITLE_PATTERN = rf"^{_WORD}( {_WORD}){{{TITLE_WORDS[0] - 1},{TITLE_WORDS[1] - 1}}}$"
+def _text(max_chars: int) -> str:
+    """A bounded string as a pattern rather than `maxLength`: the same size of grammar, but it also keeps out
+    raw control characters (llama-cpp-python's plain string rule lets a newline through, which is invalid JSON:
+    measured), braces and brackets (measured: the model filled fields with `}] }} {`) and empty strings."""
+    return rf"^{_CHAR}{{2,{max_chars}}}$"
+
+
+_CHAR = r'[^"\\\x00-\x1F{}\[\]]'
+_TERM = r'[^"\\\x00-\x1F{}\[\],:]'
+GRAMMAR_LENGTHS = {"title": 160, "summary": 300, "item": 30, "name": 40, "description": 100, "evidence": 160,
+                   "change": 80, "ten_year": 80, "driving_force": 80}  # fmt: skip
 
 
 def limits(model: type[ScanAnswer]) -> dict[str, tuple[int, int]]:

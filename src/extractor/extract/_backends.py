@@ -45,10 +45,14 @@ class Backend:
     max_output_tokens: int = 2048
     answer_model: type[ScanAnswer] = ScanAnswer
     sampling: dict[str, float] = field(default_factory=dict)
+    #: Offer the article's sentences as the only evidence values (needs a grammar-constrained server).
+    quote_choices: bool = False
     transport: httpx2.BaseTransport | None = None
     server: LocalServer | None = None
     owns_server: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+    #: Prompt templates (`prompts/NAME.system.j2`, `NAME.user.j2`).
+    prompt: str = "extract"
 
     def close(self) -> None:
         if self.server is not None and self.owns_server:
@@ -101,7 +105,7 @@ def resolve(settings: LLMSettings, *, local_server: LocalServer | None = None) -
             kind="local", name="local", model=MODEL_NAME, mode=_mode(settings, LOCAL_MODE),
             base_url=server.base_url, max_input_tokens=LOCAL_MAX_INPUT, max_output_tokens=LOCAL_MAX_OUTPUT,
             answer_model=CompactScanAnswer, server=server, owns_server=owns, transport=_recording(record),
-            sampling=dict(LOCAL_SAMPLING),
+            sampling=dict(LOCAL_SAMPLING), quote_choices=True, prompt="extract.small",
         )  # fmt: skip
     if llm.startswith("replay:"):
         directory = Path(llm.removeprefix("replay:")).expanduser()

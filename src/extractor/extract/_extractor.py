@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import httpx2
 import instructor
@@ -24,6 +24,7 @@ from extractor.extract._grounding import Grounder
 from extractor.extract._language import detect, name
 from extractor.extract._local import LocalServer
 from extractor.extract._prompt import PromptTemplate
+from extractor.extract._quotes import candidate_quotes
 from extractor.extract._retry import api_error, is_quota, is_transient, waiter
 from extractor.extract._settings import LLMSettings
 from extractor.extract._tokens import Tokenizer, cut, default_tokenizer
@@ -104,12 +105,14 @@ class Extractor:
     ) -> None:
         self.settings = settings
         self.backend = backend
-        self.template = template or PromptTemplate()
+        self.template = template or PromptTemplate(name=backend.prompt)
         self.tokenizer = tokenizer or default_tokenizer()
         self.max_input_tokens = settings.max_input_tokens or backend.max_input_tokens
         self.max_output_tokens = settings.max_output_tokens or backend.max_output_tokens
         sizes = {"full": ScanAnswer, "compact": CompactScanAnswer}
         self.answer_model = sizes[settings.answer_size] if settings.answer_size else backend.answer_model
+        quotes = settings.quotes or ("article" if backend.quote_choices else "free")
+        self.quote_choices = quotes == "article" and issubclass(self.answer_model, CompactScanAnswer)
         self.sampling = settings.sampling if settings.sampling is not None else backend.sampling
         self.budget = budget or RunBudget(
             max_tokens=settings.budget_tokens,
@@ -150,9 +153,12 @@ class Extractor:
     ) -> ExtractionResult:
         article, truncated = cut(text, self.max_input_tokens, self.tokenizer)
         language = self.settings.language or detect(article)
+        answer_model: type[ScanAnswer] = self.answer_model
+        if self.quote_choices:
+            answer_model = cast(type[CompactScanAnswer], self.answer_model).with_quotes(candidate_quotes(article))
         prompt = self.template.render(
             article, language=name(language) if language else "the article's language", title=title,
-            model=self.answer_model,
+            model=answer_model,
         )
         grounder = Grounder(article)
         context = {"grounder": grounder, "language": language, "grounding": True}
@@ -179,7 +185,7 @@ class Extractor:
                 self._client.chat.completions.create,
                 model=self.backend.model,
                 messages=prompt.messages,
-                response_model=self.answer_model,
+                response_model=answer_model,
                 max_retries=self.settings.reasks,
                 context=context,
                 hooks=hooks,
@@ -199,7 +205,7 @@ class Extractor:
             cause = api_error(exc)
             if isinstance(cause, openai.APIError):
                 raise self._model_error(cause, call) from exc
-            answer = self._last_chance(exc, call, context)
+            answer = self._last_chance(exc, call, context, answer_model)
         except openai.APIError as exc:
             raise self._model_error(exc, call) from exc
 
@@ -219,7 +225,9 @@ class Extractor:
         tail = f" after {call.attempts} attempts" if transient else ""
         return ModelError(f"{prefix}{tail}: {what}", transient=transient, errors=[what], **call.failure())
 
-    def _last_chance(self, exc: InstructorRetryException, call: _Call, context: dict[str, Any]) -> ScanAnswer:
+    def _last_chance(
+        self, exc: InstructorRetryException, call: _Call, context: dict[str, Any], answer_model: type[ScanAnswer]
+    ) -> ScanAnswer:
         """Re-asks are spent. If the last answer breaks only the grounding rule, keep it: its unbacked rows are
         moved out of the scan and kept, flagged, in the sidecar. Anything else is an invalid output."""
         errors = _errors(exc)
@@ -227,7 +235,7 @@ class Extractor:
             errors.append(self._cut_error())
         if call.last_text:
             try:
-                return self.answer_model.model_validate_json(call.last_text, context={**context, "grounding": False})
+                return answer_model.model_validate_json(call.last_text, context={**context, "grounding": False})
             except ValidationError:
                 pass
         raise InvalidOutputError(

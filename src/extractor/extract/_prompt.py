@@ -46,26 +46,28 @@ class Prompt:
 
 
 class PromptTemplate:
-    def __init__(self, directory: Path | None = None) -> None:
+    """`name`: which pair of templates (`NAME.system.j2`, `NAME.user.j2`); `extract` for every backend but the
+    embedded model, which gets `extract.small` (measured: a 135M model copies the instructions into its answer
+    unless the article comes first and one short example shows the shape)."""
+
+    def __init__(self, directory: Path | None = None, name: str = "extract") -> None:
         directory = directory or prompts_dir()
         self._env = _environment(str(directory))
-        source = (directory / SYSTEM).read_text(encoding="utf-8")
+        self._system = SYSTEM.replace("extract", name, 1)
+        self._user = USER.replace("extract", name, 1)
+        source = (directory / self._system).read_text(encoding="utf-8")
         found = _VERSION.search(source.splitlines()[0] if source else "")
         if not found:
-            raise ConfigError(f"{directory / SYSTEM}: the first line must declare {{#- version: NAME/N -#}}")
+            raise ConfigError(f"{directory / self._system}: the first line must declare {{#- version: NAME/N -#}}")
         self.version = found.group(1)
 
     def render(
         self, article: str, *, language: str, title: str | None = None, model: type[ScanAnswer] = ScanAnswer
     ) -> Prompt:
-        system = self._env.get_template(SYSTEM).render(
-            title_words=TITLE_WORDS,
-            summary_words=SUMMARY_MAX_WORDS,
-            quote_words=QUOTE_MAX_WORDS,
-            language=language,
-            limits=limits(model),
-        )
-        user = self._env.get_template(USER).render(article=defuse(article), title=defuse(title or ""))
+        rules = {"title_words": TITLE_WORDS, "summary_words": SUMMARY_MAX_WORDS, "quote_words": QUOTE_MAX_WORDS,
+                 "language": language, "limits": limits(model)}  # fmt: skip
+        system = self._env.get_template(self._system).render(**rules)
+        user = self._env.get_template(self._user).render(article=defuse(article), title=defuse(title or ""), **rules)
         messages = [{"role": "system", "content": system.strip()}, {"role": "user", "content": user.strip()}]
         digest = hashlib.sha256(json.dumps(messages, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
         return Prompt(messages=messages, version=self.version, hash=f"sha256:{digest}")

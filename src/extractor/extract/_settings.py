@@ -40,6 +40,9 @@ class LLMSettings(BaseSettings):
     #: `full` or `compact` (fewer rows); None: compact for the embedded model, full otherwise.
     answer_size: Literal["full", "compact"] | None = None
     temperature: float = 0.0
+    #: `article`: the schema offers the article's own sentences as the only evidence values (grammar-constrained
+    #: backends; compact answers only); `free`: the model writes its quotes. None: `article` for the embedded model.
+    quotes: Literal["article", "free"] | None = None
     #: Extra sampling fields sent as they are (JSON in EXTRACTOR_SAMPLING), e.g. {"repeat_penalty": 1.3} for
     #: llama.cpp; None: the backend's default (none: each server's own sampling defaults).
     sampling: dict[str, float] | None = None
