@@ -267,12 +267,18 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     ) -> None:
         """Every article in the ledger under EXTRACTOR_HOME, with its latest outcome."""
-        from extractor.ledger import Ledger
+        from extractor.ledger import LEDGER_FILE, Ledger, RunTotals
+        from extractor.settings import CoreSettings
 
-        with _one_line_errors(), Ledger() as ledger:
-            latest = ledger.latest()
-            totals = ledger.totals().as_dict()
-            totals["runs"] = len(ledger.runs())
+        path = CoreSettings().home.expanduser() / LEDGER_FILE
+        latest: list[Record] = []
+        totals = RunTotals().as_dict()
+        totals["runs"] = 0
+        if path.is_file():  # asking must not create a ledger (or EXTRACTOR_HOME)
+            with _one_line_errors(), Ledger(path) as ledger:
+                latest = ledger.latest()
+                totals = ledger.totals().as_dict()
+                totals["runs"] = len(ledger.runs())
         if as_json:
             articles = [
                 {
