@@ -1,0 +1,110 @@
+"""Writing scan files so that a reader (or a killed run) never sees half of one."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+from pathlib import Path
+
+from extractor.models import Provenance, Scan, Sidecar
+
+#: `.{name}.{pid}.{random}.tmp`: the pid tells whether the writer is still alive.
+_TMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp$")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _fsync_dir(path: Path) -> None:
+    # The rename is only durable once the directory entry is; some filesystems refuse to open directories.
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Writes `data` to `path` all at once: a temporary file in the same directory (so the rename stays on one
+    filesystem), fsync, then rename over the target. A reader sees the old file or the new, never a part."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+
+
+def clean_stale(directory: Path) -> list[Path]:
+    """Removes the temporary files of writers that died (killed runs); a live writer's are left alone."""
+    removed: list[Path] = []
+    if not directory.is_dir():
+        return removed
+    for entry in directory.iterdir():
+        match = _TMP.match(entry.name)
+        if match and not _pid_alive(int(match["pid"])):
+            with contextlib.suppress(FileNotFoundError):
+                entry.unlink()
+                removed.append(entry)
+    return removed
+
+
+class OutputDir:
+    """`OUT/`: one `{id}.md` (the scan page) and one `{id}.json` (its sidecar) per article."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def prepare(self) -> list[Path]:
+        """Creates the directory and cleans up after a killed run; returns the stale files removed."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        return clean_stale(self.path)
+
+    def md_path(self, scan_id: str) -> Path:
+        return self.path / f"{scan_id}.md"
+
+    def json_path(self, scan_id: str) -> Path:
+        return self.path / f"{scan_id}.json"
+
+    def has(self, scan_id: str) -> bool:
+        """Both files of a scan are there."""
+        return self.md_path(scan_id).is_file() and self.json_path(scan_id).is_file()
+
+    def write(self, scan: Scan, provenance: Provenance) -> tuple[Path, Path]:
+        """Writes the page, then the sidecar: a sidecar's presence means the scan is complete."""
+        from extractor.render import render  # the renderer is the lead's module (issue 2)
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        md, js = self.md_path(scan.id), self.json_path(scan.id)
+        atomic_write(md, render(scan).encode("utf-8"))
+        atomic_write(js, Sidecar.of(scan, provenance).to_json().encode("utf-8"))
+        return md, js
+
+    def sidecars(self) -> list[Sidecar]:
+        """Every readable sidecar in the directory, in id order. Unreadable ones are skipped: they are not
+        ours to judge here (`extractor check` reports them)."""
+        found: list[Sidecar] = []
+        for path in sorted(self.path.glob("*.json")):
+            if not re.fullmatch(r"[0-9a-f]{32}\.json", path.name):
+                continue
+            try:
+                found.append(Sidecar.from_json(path.read_text(encoding="utf-8")))
+            except (ValueError, OSError):
+                continue
+        return found

@@ -1,0 +1,102 @@
+"""The Prefect flows on a real Prefect API (the test harness, started once per session): `scan_page` against
+the loopback fixture site, the extraction cache, and the Dask runner end to end."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from extractor.ledger import Ledger
+from extractor.models import scan_id
+from extractor.parse import parse
+from tests.pipeline.article_site import ArticleSite
+from tests.pipeline.llm_stub import StubLLM
+from tests.pipeline.test_pipeline import pipeline_env
+from tests.support.site import SITE_ROOT, Site
+
+pytestmark = pytest.mark.prefect
+
+
+@pytest.fixture
+def site() -> Iterator[ArticleSite]:
+    with ArticleSite(posted=4, extra=("/short.html",)) as s:
+        yield s
+
+
+@pytest.fixture
+def llm(site: ArticleSite, monkeypatch: pytest.MonkeyPatch) -> Iterator[StubLLM]:
+    with StubLLM() as stub:
+        for key, value in pipeline_env(site, stub).items():
+            monkeypatch.setenv(key, value)
+        yield stub
+
+
+@pytest.fixture
+def fixture_site(llm: StubLLM, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Site, str, list[str]]]:
+    """The fixture newsletter post served on loopback, its article links pointing at the fixture articles
+    served by the same site. Returns the site, the post's URL and the article URLs. (After `llm`: it replaces
+    the allowed hosts.)"""
+    post = (SITE_ROOT / "p" / "20250629d.html").read_text(encoding="utf-8")
+    names = sorted(p.stem for p in (SITE_ROOT / "articles").glob("*.html"))
+    with Site() as site:
+        urls: list[str] = []
+
+        def loopback(match: re.Match[str]) -> str:
+            for name in names:
+                if re.search(rf"/{name}(/|\?|#|$)", match.group(1)):
+                    url = site.url(f"/articles/{name}.html")
+                    urls.append(url)
+                    return f'href="{url}"'
+            return match.group(0)
+
+        site.add("/p/20250629d", body=re.sub(r'href="(https?://[^"]*\.example[^"]*)"', loopback, post))
+        # The post is read as `localhost`: links to a newsletter's own host are navigation, not articles.
+        port = site.host_port.rsplit(":", 1)[1]
+        monkeypatch.setenv("EXTRACTOR_ALLOW_HOSTS", f"{site.host_port},localhost:{port}")
+        monkeypatch.setenv("EXTRACTOR_ROBOTS", "false")
+        yield site, f"http://localhost:{port}/p/20250629d", sorted(set(urls))
+
+
+def test_scan_page_flow_on_the_fixture_site(prefect_harness: None, fixture_site: tuple[Site, str, list[str]],
+                                            llm: StubLLM, tmp_path: Path) -> None:  # fmt: skip
+    from flows import scan_page, task_runner
+
+    _, post_url, articles = fixture_site
+    assert len(articles) == 5
+    flow = scan_page.with_options(task_runner=task_runner("threads", 3))
+    result = flow(post_url, out=str(tmp_path / "out"))
+    assert result["outcomes"] == dict.fromkeys(articles, "ok")
+    assert result["totals"]["articles"] == 5 and result["totals"]["succeeded"] == 5
+    for url in articles:
+        page = parse((tmp_path / "out" / f"{scan_id(url)}.md").read_text(encoding="utf-8"))
+        assert page.origin == "20250629d" and page.url == url
+    index = (tmp_path / "out" / "index.md").read_text(encoding="utf-8")
+    assert sum(f"({scan_id(url)}.md)" in index for url in articles) == 5
+    with Ledger() as ledger:
+        (run,) = ledger.runs()
+        assert run["command"] == "flow:scan-page" and run["finished_at"]
+    assert llm.calls == 5
+
+    # Same articles into another directory: files are written again, the extraction comes from the task cache.
+    again = flow(post_url, out=str(tmp_path / "out2"))
+    assert again["totals"]["succeeded"] == 5
+    assert llm.calls == 5
+    for url in articles:
+        name = f"{scan_id(url)}.md"
+        assert (tmp_path / "out2" / name).read_bytes() == (tmp_path / "out" / name).read_bytes()
+
+
+def test_dask_runner_end_to_end(prefect_harness: None, site: ArticleSite, llm: StubLLM, tmp_path: Path) -> None:
+    from flows import scan_page, task_runner
+
+    flow = scan_page.with_options(task_runner=task_runner("dask", 2))
+    result = flow(site.post_url, out=str(tmp_path / "out"))
+    assert result["totals"]["succeeded"] == 4 and result["totals"]["failed"] == 1
+    for n in range(4):
+        assert (tmp_path / "out" / f"{scan_id(site.url(n))}.json").is_file()
+    with Ledger() as ledger:
+        assert {r.outcome for r in ledger.latest()} == {"ok", "too_short"}
+        assert len(ledger.latest()) == 5
