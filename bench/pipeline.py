@@ -89,9 +89,8 @@ def _env(site: Servers, home: Path, workers: int) -> None:
 
 def run_pipeline(site: Servers, n: int, workers: int, out: Path) -> tuple[float, dict[str, Any]]:
     """The pipeline over `n` articles; returns wall seconds (building the parts excluded) and the totals."""
-    from extractor.sources import single_link
-
     from extractor.pipeline import RunConfig, build, run_links_once
+    from extractor.sources import single_link
 
     links = [single_link(site.url(i), origin=ORIGIN) for i in range(n)]
     parts = build(RunConfig.make(out=out))
@@ -107,9 +106,8 @@ def run_pipeline(site: Servers, n: int, workers: int, out: Path) -> tuple[float,
 def run_sequential(site: Servers, n: int, out: Path, archive: Path) -> float:
     """The baseline: one article after another, same fetcher, reader, extraction and files; no pool, no ledger."""
     from extractor.article import article_from_page
-    from extractor.fetch import Fetcher, FetchSettings
-
     from extractor.extract import make_extractor
+    from extractor.fetch import Fetcher, FetchSettings
     from extractor.output import OutputDir
 
     output = OutputDir(out)

@@ -92,3 +92,11 @@ def test_bad_inputs_get_one_line_errors(tmp_path: Path) -> None:
         assert err.startswith("extractor: ") and "\n" not in err and "Traceback" not in err
     two = [str(SCANS / "2025-plain.md"), str(SCANS / "2023-late.md")]
     assert "-o DIR" in run("parse", *two).stderr.decode()
+
+
+def test_check_of_an_output_folder_skips_its_index(tmp_path: Path) -> None:
+    shutil.copy(SCANS / "2025-plain.md", tmp_path / "a.md")
+    (tmp_path / "index.md").write_text("# Index\n\n* [a](a.md)\n", encoding="utf-8")
+    result = run("check", str(tmp_path), "--json")
+    assert result.returncode == 0
+    assert [Path(r["path"]).name for r in json.loads(result.stdout)["results"]] == ["a.md"]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from extractor.cli._common import fail
-from extractor.files import write_text_atomic
+from extractor.output import INDEX_FILE, atomic_write
 
 if TYPE_CHECKING:
     from extractor.check import CheckResult
@@ -48,7 +48,7 @@ def parse_cmd(files: Annotated[list[Path], typer.Argument(help="Scan pages (.md)
         if target is None:
             typer.echo(sidecar.to_json(), nl=False)
         else:
-            write_text_atomic(target, sidecar.to_json())
+            atomic_write(target, sidecar.to_json().encode("utf-8"))
 
 
 def render_cmd(files: Annotated[list[Path], typer.Argument(help="Scan sidecars (.json).")], out: OutDir = None) -> None:
@@ -66,11 +66,11 @@ def render_cmd(files: Annotated[list[Path], typer.Argument(help="Scan sidecars (
         if target is None:
             typer.echo(page, nl=False)
         else:
-            write_text_atomic(target, page)
+            atomic_write(target, page.encode("utf-8"))
 
 
 def check_cmd(
-    paths: Annotated[list[Path], typer.Argument(help="Scan pages or directories (searched for *.md).")],
+    paths: Annotated[list[Path], typer.Argument(help="Scan pages or directories (searched for *.md but index.md).")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
 ) -> None:
     """Check scan pages: parsed, round-trips byte for byte, problems found. Exit 1 when any fails."""
@@ -79,7 +79,8 @@ def check_cmd(
     files: list[Path] = []
     for p in paths:
         if p.is_dir():
-            files.extend(sorted(f for f in p.rglob("*.md") if f.is_file()))
+            # the pipeline's output folders hold index.md beside the scans: it is not a scan
+            files.extend(sorted(f for f in p.rglob("*.md") if f.is_file() and f.name != INDEX_FILE))
         elif p.exists():
             files.append(p)
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -16,11 +17,21 @@ NAMES = {
 MIN_WORDS = 20
 
 
+_LOADING = threading.Lock()
+
+
 @lru_cache(maxsize=1)
-def _identifier() -> Any:
+def _load() -> Any:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def _identifier() -> Any:
+    # lru_cache does not stop sixteen threads from all loading the model at once on a cold cache: that cost
+    # 12 s and 1 GB in bench/pipeline.py. The lock makes the first load the only one.
+    with _LOADING:
+        return _load()
 
 
 def detect(text: str) -> str | None:
