@@ -9,8 +9,12 @@ tiktoken is not used: it downloads its vocabularies at run time, and extractor m
 from __future__ import annotations
 
 import atexit
+import contextlib
+import os
 import re
+import sys
 import threading
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -38,13 +42,29 @@ class ApproxTokenizer:
         return text[: n * CHARS_PER_TOKEN]
 
 
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silences file descriptor 2 (what C code writes to) for the duration."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 class GGUFTokenizer:
     """The vocabulary of a GGUF model through llama-cpp-python (no weights loaded, no compute)."""
 
     def __init__(self, path: str) -> None:
         from llama_cpp import Llama
 
-        self._llm: Any = Llama(model_path=path, vocab_only=True, verbose=False)
+        with _quiet_stderr():  # llama.cpp logs its context set-up from C, verbose=False or not
+            self._llm: Any = Llama(model_path=path, vocab_only=True, verbose=False)
         # Free it before interpreter teardown: left to the garbage collector, llama-cpp-python's finaliser runs
         # after its C bindings are gone and prints a TypeError on exit.
         atexit.register(self._llm.close)
