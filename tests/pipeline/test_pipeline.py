@@ -196,11 +196,13 @@ def test_usage_and_configuration_errors_are_one_line(env: dict[str, str], site: 
     assert code == 2 and stderr.strip().count("\n") == 0 and "bogus" in stderr
     code, _, stderr = run("watch", site.feed_url, "--interval", "60")
     assert code == 2 and "prefect server start" in stderr and stderr.strip().count("\n") == 0
+    assert stderr.startswith("extractor: "), "every command's errors read alike"
     code, _, stderr = run("watch", site.feed_url)
     assert code == 2 and "--cron" in stderr
     monkeypatch.setenv("EXTRACTOR_CONCURRENCY", "many")
     code, _, stderr = run("page", site.post_url)
     assert code == 2 and "concurrency" in stderr and stderr.strip().count("\n") == 0
+    assert stderr.startswith("extractor: setting ")
     monkeypatch.delenv("EXTRACTOR_CONCURRENCY")
     monkeypatch.setenv("EXTRACTOR_LLM", "nonsense")
     code, _, stderr = run("scan", site.url(0))

@@ -13,12 +13,13 @@ from extractor.cli._common import fail
 
 def _load(directory: Path) -> dict[str, object]:
     from extractor.errors import ScanFormatError
+    from extractor.output import INDEX_FILE
     from extractor.parse import parse
 
     if not directory.is_dir():
         fail(f"{directory} is not a directory")
     scans: dict[str, object] = {}
-    for path in sorted(directory.glob("*.md")):
+    for path in sorted(p for p in directory.glob("*.md") if p.name != INDEX_FILE):
         try:
             scans[path.stem] = parse(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ScanFormatError) as exc:

@@ -60,15 +60,15 @@ def _one_line_errors() -> Iterator[None]:
         # Worker threads may sit in a model call for minutes; the run is already closed, so do not wait.
         os._exit(130)
     except ConfigError as exc:
-        _err(f"error: {exc}")
+        _err(f"extractor: {exc}")
         raise typer.Exit(2) from None
     except ValidationError as exc:  # a bad EXTRACTOR_* value in the environment
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or exc.title
-        _err(f"error: setting {where}: {first.get('msg', 'invalid')}")
+        _err(f"extractor: setting {where}: {first.get('msg', 'invalid')}")
         raise typer.Exit(2) from None
     except ExtractorError as exc:
-        _err(f"error: {exc}")
+        _err(f"extractor: {exc}")
         raise typer.Exit(1) from None
 
 
