@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from extractor._process import pid_alive
 from extractor.errors import Outcome
 from extractor.ledger._migrations import migrate
 from extractor.settings import home_dir
@@ -113,16 +114,6 @@ class RunTotals:
             "tokens_out": self.tokens_out,
             "attempts": self.attempts,
         }
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Ledger:
@@ -235,7 +226,7 @@ class Ledger:
         """Closes runs whose process is gone (killed, crashed) on this host; returns how many."""
         host = socket.gethostname()
         open_runs = self._query("SELECT id, pid FROM runs WHERE finished_at IS NULL AND host = ?", (host,))
-        dead = [r["id"] for r in open_runs if not _pid_alive(r["pid"])]
+        dead = [r["id"] for r in open_runs if not pid_alive(r["pid"])]
         if not dead:
             return 0
         with self._write() as conn:

@@ -8,20 +8,11 @@ import re
 import secrets
 from pathlib import Path
 
+from extractor._process import pid_alive
 from extractor.models import Provenance, Scan, Sidecar
 
 #: `.{name}.{pid}.{random}.tmp`: the pid tells whether the writer is still alive.
 _TMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp$")
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _fsync_dir(path: Path) -> None:
@@ -58,7 +49,7 @@ def clean_stale(directory: Path) -> list[Path]:
         return removed
     for entry in directory.iterdir():
         match = _TMP.match(entry.name)
-        if match and not _pid_alive(int(match["pid"])):
+        if match and not pid_alive(int(match["pid"])):
             with contextlib.suppress(FileNotFoundError):
                 entry.unlink()
                 removed.append(entry)
