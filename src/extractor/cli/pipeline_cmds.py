@@ -267,10 +267,10 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     ) -> None:
         """Every article in the ledger under EXTRACTOR_HOME, with its latest outcome."""
-        from extractor.ledger import LEDGER_FILE, Ledger, RunTotals
-        from extractor.settings import CoreSettings
+        from extractor.ledger import Ledger, RunTotals
+        from extractor.settings import CoreSettings, ledger_path
 
-        path = CoreSettings().home.expanduser() / LEDGER_FILE
+        path = ledger_path(CoreSettings().home)
         latest: list[Record] = []
         totals = RunTotals().as_dict()
         totals["runs"] = 0

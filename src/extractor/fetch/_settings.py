@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from extractor.settings import ENV_PREFIX, CoreSettings
+from extractor.settings import ENV_PREFIX, CoreSettings, web_archive_dir
 
 DEFAULT_USER_AGENT = "extractor/0.1 (horizon-scanning article reader; +https://github.com/extractor)"
 
@@ -66,4 +66,4 @@ class FetchSettings(BaseSettings):
     def archive_root(self) -> Path:
         if self.archive_dir is not None:
             return self.archive_dir.expanduser()
-        return CoreSettings().home.expanduser() / "web"
+        return web_archive_dir(CoreSettings().home)

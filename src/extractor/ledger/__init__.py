@@ -5,13 +5,13 @@ from __future__ import annotations
 from extractor.ledger._migrations import MIGRATIONS, migrate
 from extractor.ledger._store import (
     INTERRUPTED,
-    LEDGER_FILE,
     Input,
     Ledger,
     Record,
     RunTotals,
     now,
 )
+from extractor.settings import LEDGER_FILE
 
 __all__ = [
     "INTERRUPTED",

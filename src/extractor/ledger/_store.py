@@ -20,9 +20,8 @@ from typing import Any
 from extractor._process import pid_alive
 from extractor.errors import Outcome
 from extractor.ledger._migrations import migrate
-from extractor.settings import home_dir
+from extractor.settings import home_dir, ledger_path
 
-LEDGER_FILE = "ledger.sqlite3"
 INTERRUPTED = "interrupted: the run stopped before this article got an outcome"
 NO_OUTCOME = "the run ended before this article got an outcome"
 
@@ -120,7 +119,7 @@ class Ledger:
     """The record of runs and outcomes. Thread-safe; use as a context manager or call `close()`."""
 
     def __init__(self, path: Path | None = None) -> None:
-        self.path = path or home_dir() / LEDGER_FILE
+        self.path = path or ledger_path(home_dir())
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         # Autocommit (isolation_level=None): every transaction is explicit, so none stays open by accident.

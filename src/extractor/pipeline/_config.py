@@ -51,7 +51,7 @@ class RunConfig(BaseModel):
             # The fetcher's own setting; read here so that workers in other processes get it too.
             archive = Path(os.environ[f"{ENV_PREFIX}ARCHIVE_DIR"])
         return cls(
-            home=str(core.home.expanduser().resolve()),
+            home=str(core.home.resolve()),
             out=str((out or pipe.out).expanduser().resolve()),
             offline=offline,
             archive=str(archive.expanduser().resolve()) if archive else None,

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from extractor.ledger import LEDGER_FILE, Ledger
+from extractor.ledger import Ledger
 from extractor.output import OutputDir
 from extractor.pipeline._config import RunConfig
 from extractor.pipeline._process import Context, ExtractFn
+from extractor.settings import ledger_path, web_archive_dir
 
 
 class FreshFetcher:
@@ -100,7 +101,7 @@ def build(config: RunConfig, *, extractor: Any = None) -> Parts:
 
     # The archive of the run's EXTRACTOR_HOME, which a Dask worker may not have in its environment.
     settings = FetchSettings().model_copy(
-        update={"archive_dir": Path(config.archive) if config.archive else Path(config.home) / "web"}
+        update={"archive_dir": Path(config.archive) if config.archive else web_archive_dir(Path(config.home))}
     )
     archive = WebArchive(settings.archive_root())
     if extractor is None:
@@ -115,7 +116,7 @@ def build(config: RunConfig, *, extractor: Any = None) -> Parts:
     else:
         source_fetcher = FreshFetcher(Fetcher(settings), archive)
     model, prompt_version = model_identity(extractor)
-    ledger = Ledger(Path(config.home) / LEDGER_FILE)
+    ledger = Ledger(ledger_path(Path(config.home)))
     return Parts(config, fetcher, source_fetcher, extractor, ledger, out, model, prompt_version)
 
 
