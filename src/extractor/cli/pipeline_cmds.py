@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import typer
 from pydantic import ValidationError
 
+from extractor.cli._common import fail
 from extractor.errors import ConfigError, ExtractorError
 
 if TYPE_CHECKING:
@@ -60,16 +61,13 @@ def _one_line_errors() -> Iterator[None]:
         # Worker threads may sit in a model call for minutes; the run is already closed, so do not wait.
         os._exit(130)
     except ConfigError as exc:
-        _err(f"extractor: {exc}")
-        raise typer.Exit(2) from None
+        fail(str(exc), 2)
     except ValidationError as exc:  # a bad EXTRACTOR_* value in the environment
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or exc.title
-        _err(f"extractor: setting {where}: {first.get('msg', 'invalid')}")
-        raise typer.Exit(2) from None
+        fail(f"setting {where}: {first.get('msg', 'invalid')}", 2)
     except ExtractorError as exc:
-        _err(f"extractor: {exc}")
-        raise typer.Exit(1) from None
+        fail(str(exc), 1)
 
 
 def _prefect_url() -> str | None:
