@@ -282,7 +282,9 @@ class Provenance(BaseModel):
     canonical_url: str | None = None
     final_url: str | None = None  # after redirects
     fetched_at: str | None = None  # ISO 8601, UTC
-    content_hash: str | None = None  # sha256 of the article text sent to the model
+    # sha256 of the article text. The pipeline writes the whole article's hash (bare hex, its rerun key in the
+    # ledger); the extractor used alone writes the hash of the text it sent, prefixed "sha256:".
+    content_hash: str | None = None
     truncated: bool = False  # the article was cut to the token budget (outcome too_long)
     backend: str | None = None
     model: str | None = None
