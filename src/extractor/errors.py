@@ -26,6 +26,8 @@ class Outcome(StrEnum):
     BUDGET_EXCEEDED = "budget_exceeded"
     LLM_ERROR = "llm_error"
     INTERNAL_ERROR = "internal_error"  # a bug: the message says where
+    INTERRUPTED = "interrupted"  # the run was stopped (Ctrl-C, SIGTERM) first: not a failure, redone next run
+    WRITE_ERROR = "write_error"  # the scan could not be written (disk full, permissions): redone next run
 
     @property
     def succeeded(self) -> bool:
@@ -173,6 +175,13 @@ class ModelError(ExtractionError):
     def __init__(self, message: str, *, transient: bool = False, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.transient = transient
+
+
+class OutputWriteError(ExtractorError):
+    """A scan's files could not be written. The answer was paid for: its usage is still recorded."""
+
+    outcome = Outcome.WRITE_ERROR
+    transient = True
 
 
 def outcome_of(exc: BaseException) -> Outcome:

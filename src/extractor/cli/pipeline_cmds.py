@@ -107,8 +107,9 @@ def _summary(report: RunReport) -> str:
 
 
 @contextmanager
-def _progress(total_hint: str) -> Iterator[Callable[[Record, int, int], None]]:
-    """A rich progress bar on stderr, fed by the pipeline's progress callback."""
+def _progress(total_hint: str, announce: Callable[[], str]) -> Iterator[Callable[[Record | None, int, int], None]]:
+    """A rich progress bar on stderr, fed by the pipeline's progress callback. Its first call (no record yet)
+    gives the number of links, so the bar shows `0/N` through the first article, and says which model runs."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -124,7 +125,11 @@ def _progress(total_hint: str) -> Iterator[Callable[[Record, int, int], None]]:
     ) as bar:
         task = bar.add_task(total_hint, total=None, last="")
 
-        def update(rec: Record, done: int, total: int) -> None:
+        def update(rec: Record | None, done: int, total: int) -> None:
+            if rec is None:
+                bar.console.print(announce(), highlight=False)
+                bar.update(task, completed=0, total=total)
+                return
             bar.update(task, completed=done, total=total, last=f"{rec.outcome} {rec.url[:60]}")
 
         yield update
@@ -138,7 +143,8 @@ def _check_complete(report: RunReport) -> None:
 
 
 def _flow_result(result: dict[str, Any]) -> None:
-    totals = result.get("totals", {})
+    totals = dict(result.get("totals", {}))
+    totals["cost_usd"] = result.get("cost_usd")
     typer.echo(json.dumps(totals, indent=None))
 
 
@@ -154,19 +160,23 @@ def register(app: typer.Typer) -> None:
         """Scan one article: writes OUT/{id}.md and OUT/{id}.json and records the outcome."""
         _sigterm_as_interrupt()
         with _one_line_errors():
-            if _via_prefect("threads"):
-                from flows import scan_url
-
-                _flow_result(scan_url(url, origin=origin, out=str(out) if out else None))
-                return
             from extractor.pipeline import RunConfig, build
             from extractor.pipeline import scan_url as run_scan_url
 
-            config = RunConfig.make(out=out)
+            config = RunConfig.make(out=out)  # every setting, read once here, for this process and any worker
+            if _via_prefect("threads"):
+                from flows import scan_url
+
+                _flow_result(scan_url(url, origin=origin, config=config))
+                return
             parts = build(config)
-            _err(IN_PROCESS)
             try:
-                report = run_scan_url(url, config, origin=origin, parts=parts)
+
+                def announce(rec: Record | None, done: int, total: int) -> None:
+                    if rec is None:  # the run is open, the model ready: say where it runs and which model
+                        _err(f"{IN_PROCESS}, {parts.describe()}")
+
+                report = run_scan_url(url, config, origin=origin, parts=parts, progress=announce)
             finally:
                 parts.close()
             for rec in report.records:
@@ -194,33 +204,30 @@ def register(app: typer.Typer) -> None:
         """Scan every link of a newsletter post: each link ends with one outcome in the ledger."""
         _sigterm_as_interrupt()
         with _one_line_errors():
-            from extractor.pipeline import PipelineSettings, RunConfig, build, scan_source
+            from extractor.pipeline import RunConfig, build, scan_source
 
             if runner not in ("threads", "dask"):
                 raise ConfigError(f"unknown runner {runner!r}: use threads or dask")
             if archive is not None and not archive.is_dir():
                 raise ConfigError(f"--archive {archive}: no such directory")
-            workers = concurrency or PipelineSettings().concurrency
+            # Every setting, read once here, for this process and any worker.
+            config = RunConfig.make(out=out, offline=offline, archive=archive, concurrency=concurrency)
             if _via_prefect(runner):
                 from flows import scan_page, task_runner
 
-                flow = scan_page.with_options(task_runner=task_runner(runner, workers))
-                result = flow(
-                    source,
-                    out=str(out) if out else None,
-                    offline=offline,
-                    archive=str(archive) if archive else None,
-                )
-                _flow_result(result)
+                flow = scan_page.with_options(task_runner=task_runner(runner, config.concurrency))
+                _flow_result(flow(source, config=config))
                 return
-            config = RunConfig.make(out=out, offline=offline, archive=archive)
             parts = build(config)
-            _err(IN_PROCESS)
-            if parts.max_concurrency is not None and workers > parts.max_concurrency:
-                _err(f"the embedded model answers one request at a time: concurrency {parts.max_concurrency}")
             try:
-                with _progress("links") as progress:
-                    report = scan_source(source, config, concurrency=workers, progress=progress, parts=parts)
+
+                def announce() -> str:
+                    limit = parts.max_concurrency
+                    note = f"; it answers {limit} request at a time" if limit and limit < config.concurrency else ""
+                    return f"{IN_PROCESS}, {parts.describe()}{note}"
+
+                with _progress("links", announce) as progress:
+                    report = scan_source(source, config, progress=progress, parts=parts)
             finally:
                 parts.close()
             for rec in report.records:

@@ -19,7 +19,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt
 from extractor.errors import BudgetExceededError, InvalidOutputError, ModelError
 from extractor.extract._answer import CompactScanAnswer, ScanAnswer, SignalRow
 from extractor.extract._backends import Backend, resolve
-from extractor.extract._budget import RunBudget, price_of
+from extractor.extract._budget import RunBudget
 from extractor.extract._grounding import Grounder
 from extractor.extract._language import detect, name
 from extractor.extract._local import LocalServer
@@ -117,7 +117,7 @@ class Extractor:
         self.budget = budget or RunBudget(
             max_tokens=settings.budget_tokens,
             max_usd=settings.budget_usd,
-            price=(0.0, 0.0) if backend.kind in ("local", "replay") else price_of(backend.model, settings.prices),
+            price=backend.price(settings.prices),
         )
         http_client = httpx2.Client(transport=backend.transport) if backend.transport is not None else None
         self._openai = openai.OpenAI(

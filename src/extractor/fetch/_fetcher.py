@@ -6,8 +6,8 @@ import email.utils
 import random
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
@@ -95,8 +95,11 @@ class Fetcher:
         offline: bool = False,
         archive: WebArchive | None = None,
         resolver: Resolver | None = None,
+        host_slot: Callable[[str], AbstractContextManager[object]] | None = None,
     ) -> None:
         self.settings = settings or FetchSettings()
+        #: A per-host slot shared with other processes (the pipeline's limits), held inside this process's own.
+        self._host_slot = host_slot
         self.offline = offline
         if archive is None and offline:
             archive = WebArchive(self.settings.archive_root())
@@ -186,7 +189,7 @@ class Fetcher:
     def _slot(self, key: str) -> Iterator[None]:
         with self._slots_lock:
             slot = self._slots.setdefault(key, threading.BoundedSemaphore(self.settings.per_host))
-        with slot:
+        with slot, (self._host_slot(key) if self._host_slot is not None else nullcontext()):
             yield
 
     def _robots_text(self, robots_url: str) -> str:

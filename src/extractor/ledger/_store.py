@@ -99,8 +99,13 @@ class RunTotals:
         return sum(n for k, n in self.outcomes.items() if k in (Outcome.OK, Outcome.TOO_LONG))
 
     @property
+    def interrupted(self) -> int:
+        """Inputs a stopped run never got to: not failures, the next run does them."""
+        return self.outcomes.get(Outcome.INTERRUPTED, 0)
+
+    @property
     def failed(self) -> int:
-        return sum(self.outcomes.values()) - self.succeeded
+        return sum(self.outcomes.values()) - self.succeeded - self.interrupted
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -209,16 +214,19 @@ class Ledger:
             )
             return cur.rowcount > 0
 
-    def finish_run(self, run_id: int) -> RunTotals:
-        """Closes a run. An input still pending (a bug or a cancelled task) gets `internal_error` here, so
-        every input of a finished run has exactly one outcome."""
+    def finish_run(self, run_id: int, *, interrupted: bool = False) -> RunTotals:
+        """Closes a run. An input still pending gets `interrupted` when the run was stopped (Ctrl-C, SIGTERM),
+        else `internal_error` (a bug or a cancelled task), so every input of a finished run has one outcome."""
+        pending = (Outcome.INTERRUPTED.value, INTERRUPTED) if interrupted else (Outcome.INTERNAL_ERROR.value, NO_OUTCOME)
         with self._write() as conn:
             conn.execute(
                 "UPDATE articles SET outcome = ?, error = ?, transient = 1, finished_at = ? "
                 "WHERE run_id = ? AND outcome IS NULL",
-                (Outcome.INTERNAL_ERROR.value, NO_OUTCOME, now(), run_id),
+                (*pending, now(), run_id),
             )
-            conn.execute("UPDATE runs SET finished_at = ? WHERE id = ?", (now(), run_id))
+            conn.execute(
+                "UPDATE runs SET finished_at = ?, interrupted = ? WHERE id = ?", (now(), int(interrupted), run_id)
+            )
         return self.run_totals(run_id)
 
     def recover_interrupted(self) -> int:
