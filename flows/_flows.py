@@ -85,8 +85,14 @@ def _drive(links: list[Link], config: RunConfig, command: str) -> dict[str, Any]
             logger.info(summary_markdown(summary).splitlines()[2])
     finally:
         release(config)
-    return {**summary.as_dict(), "totals": summary.totals.as_dict(),
-            "outcomes_by_url": {r.url: r.outcome for r in records}}  # fmt: skip
+    return {
+        "run_id": summary.run_id,
+        "totals": summary.totals.as_dict(),
+        "outcomes": {r.url: r.outcome for r in records},
+        "model": summary.model,
+        "cost_usd": summary.cost_usd,
+        "interrupted": summary.interrupted,
+    }
 
 
 @flow(name="scan-url")

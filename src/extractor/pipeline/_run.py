@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from extractor.ledger import Ledger, Record, RunTotals
 from extractor.output import write_index
@@ -35,16 +35,6 @@ class RunSummary:
     #: US dollars for the run's tokens at the model's price; None when the price is unknown.
     cost_usd: float | None = None
     interrupted: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            **self.totals.as_dict(),
-            "interrupted": self.interrupted,
-            "model": self.model,
-            "cost_usd": self.cost_usd,
-            "index": str(self.index),
-        }
 
 
 @dataclass
