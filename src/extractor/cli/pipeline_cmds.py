@@ -108,13 +108,14 @@ def _summary(report: RunReport) -> str:
 
 @contextmanager
 def _progress(total_hint: str, announce: Callable[[], str]) -> Iterator[Callable[[Record | None, int, int], None]]:
-    """A rich progress bar on stderr, fed by the pipeline's progress callback. Its first call (no record yet)
-    gives the number of links, so the bar shows `0/N` through the first article, and says which model runs."""
+    """A rich progress bar on stderr, fed by the pipeline's progress callback. It appears at the callback's first
+    call (the run open, the links counted: no record yet), so it shows `0/N` through the first article, never
+    `0/?`, and not at all when the run fails to start; that call also says which model runs."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
-    with Progress(
+    bar = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -122,17 +123,22 @@ def _progress(total_hint: str, announce: Callable[[], str]) -> Iterator[Callable
         TextColumn("{task.fields[last]}"),
         console=console,
         transient=False,
-    ) as bar:
-        task = bar.add_task(total_hint, total=None, last="")
+    )
+    task: list[TaskID] = []
 
-        def update(rec: Record | None, done: int, total: int) -> None:
-            if rec is None:
-                bar.console.print(announce(), highlight=False)
-                bar.update(task, completed=0, total=total)
-                return
-            bar.update(task, completed=done, total=total, last=f"{rec.outcome} {rec.url[:60]}")
+    def update(rec: Record | None, done: int, total: int) -> None:
+        if rec is None:
+            console.print(announce(), highlight=False, soft_wrap=True)
+            task.append(bar.add_task(total_hint, total=total, last=""))
+            bar.start()
+            return
+        bar.update(task[0], completed=done, total=total, last=f"{rec.outcome} {rec.url[:60]}")
 
+    try:
         yield update
+    finally:
+        if task:
+            bar.stop()
 
 
 def _check_complete(report: RunReport) -> None:
