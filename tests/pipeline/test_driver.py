@@ -181,3 +181,19 @@ def test_progress_knows_the_total_before_the_first_article(
     assert calls[0] == (None, 0, 4), "0/4 while the first article is read, not 0/?"
     assert [c[1] for c in calls[1:]] == [1, 2, 3, 4] and all(c[2] == 4 for c in calls)
     assert report.totals.succeeded == 3
+
+
+def test_export_without_pyarrow_writes_jsonl_and_csv_and_says_how_to_get_parquet(
+    site: ArticleSite, llm: StubLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    out = tmp_path / "out"
+    assert run("scan", site.url(0), "--out", str(out))[0] == 0
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if the 'parquet' extra were not installed
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    code, _, stderr = run("export", "--out", str(out), "--dest", str(tmp_path / "exp"))
+    assert code == 0
+    assert stderr.strip().count("\n") == 0 and "--extra parquet" in stderr
+    assert (tmp_path / "exp" / "scans.jsonl").read_text(encoding="utf-8").count("\n") == 1
+    assert (tmp_path / "exp" / "scans-rows.csv").is_file() and not (tmp_path / "exp" / "scans-rows.parquet").exists()

@@ -88,6 +88,7 @@ def _via_prefect(runner: str) -> bool:
 
 
 IN_PROCESS = "running in process (PREFECT_API_URL not set)"
+PARQUET_MISSING = "no Parquet file: it needs pyarrow, the 'parquet' extra (uv sync --extra parquet)"
 
 
 def _line(rec: Record, out: Path) -> str:
@@ -338,7 +339,7 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option("--dest", help="Where to write the exports (default: OUT).")
         ] = None,
     ) -> None:
-        """Write every scan as JSONL and every table row as CSV and Parquet."""
+        """Write every scan as JSONL and every table row as CSV and Parquet (Parquet with the 'parquet' extra)."""
         from extractor.output import export as run_export
         from extractor.pipeline import PipelineSettings
 
@@ -348,5 +349,9 @@ def register(app: typer.Typer) -> None:
                 raise ConfigError(f"{directory}: no such directory")
             done = run_export(directory, dest or directory)
             typer.echo(f"{done.scans} scans -> {done.jsonl}")
-            typer.echo(f"{done.rows} rows -> {done.csv}, {done.parquet}")
+            if done.parquet is None:
+                typer.echo(f"{done.rows} rows -> {done.csv}")
+                _err(PARQUET_MISSING)
+            else:
+                typer.echo(f"{done.rows} rows -> {done.csv}, {done.parquet}")
 
