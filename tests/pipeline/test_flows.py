@@ -146,3 +146,36 @@ def test_extraction_cache_entries_expire(
     time.sleep(1.5)
     again = scan_url(site.url(0), out=str(tmp_path / "b"))  # another OUT: only the cache could skip the call
     assert again["outcomes"] == {site.url(0): "ok"} and llm.calls == 2
+
+
+def test_dask_workers_share_the_one_embedded_model(
+    prefect_harness: None, site: ArticleSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The flow's process starts the embedded model's server (here: points it at a slow stub) and every Dask
+    # worker process uses that one server, one request at a time, instead of each starting its own.
+    from flows import scan_page, task_runner
+
+    from extractor.extract._local import LocalServer
+
+    with StubLLM(latency=0.3) as stub:
+        for key, value in pipeline_env(site, stub).items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("EXTRACTOR_LLM", "local")
+        monkeypatch.setenv("EXTRACTOR_REASKS", "0")
+        port = int(stub.base_url.rsplit(":", 1)[1].split("/")[0])
+        starts: list[int] = []
+        stops: list[int] = []
+
+        def start(self: LocalServer) -> LocalServer:
+            starts.append(1)
+            self.port = port
+            return self
+
+        monkeypatch.setattr(LocalServer, "start", start)
+        monkeypatch.setattr(LocalServer, "stop", lambda self: stops.append(1))
+        flow = scan_page.with_options(task_runner=task_runner("dask", 2))
+        result = flow(site.post_url, out=str(tmp_path / "out"))
+    assert result["totals"]["articles"] == 5 and result["totals"].get("outcomes", {}).get("internal_error") is None
+    assert stub.calls >= 4, "every article of the post reached the model"
+    assert stub.max_in_flight == 1, "two workers asked the embedded model at once"
+    assert (len(starts), len(stops)) == (1, 1), "one server for the run, stopped at its end"
