@@ -32,7 +32,16 @@ class Outcome(StrEnum):
     @property
     def succeeded(self) -> bool:
         """A scan was written for this article."""
-        return self in (Outcome.OK, Outcome.TOO_LONG)
+        return succeeded(self)
+
+
+#: The outcomes that mean a scan was written: the one place this rule is written down.
+SUCCEEDED = frozenset({Outcome.OK.value, Outcome.TOO_LONG.value})
+
+
+def succeeded(outcome: str | None) -> bool:
+    """Whether an outcome code (as the ledger stores it) means a scan was written."""
+    return outcome in SUCCEEDED
 
 
 class ExtractorError(Exception):

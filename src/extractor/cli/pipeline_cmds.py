@@ -92,7 +92,7 @@ PARQUET_MISSING = "no Parquet file: it needs pyarrow, the 'parquet' extra (uv sy
 
 
 def _line(rec: Record, out: Path) -> str:
-    if rec.outcome in ("ok", "too_long"):
+    if rec.succeeded:
         note = " (unchanged, model not called)" if rec.skipped else ""
         return f"{rec.outcome:<16} {out / (rec.scan_id + '.md')}{note}"
     note = " (not retried)" if rec.skipped else ""

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import email.utils
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import UTC, datetime
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from extractor._retry_after import seconds_to_wait
 from extractor.errors import (
     BlockedError,
     FetchError,
@@ -54,21 +53,6 @@ class _StatusError(HTTPStatusError):
 
 class _DeadlineError(FetchTimeoutError):
     """The whole attempt ran out of time. Not retried within the fetch: a trickling server would trickle again."""
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _guess_type(head: bytes) -> str:
@@ -246,7 +230,7 @@ class Fetcher:
                 raise NoContentError("204 No Content", url)
             if not 200 <= status < 300:
                 raise _StatusError(
-                    f"HTTP {status}", url, status, _retry_after(response.headers.get("retry-after"))
+                    f"HTTP {status}", url, status, seconds_to_wait(response.headers.get("retry-after"))
                 )
             return self._read(url, current, response, deadline, max_bytes)
         except httpx.TimeoutException as exc:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor._process import pid_alive
-from extractor.errors import Outcome
+from extractor.errors import Outcome, succeeded
 from extractor.ledger._migrations import migrate
 from extractor.settings import home_dir, ledger_path
 
@@ -70,7 +70,7 @@ class Record:
 
     @property
     def succeeded(self) -> bool:
-        return self.outcome in (Outcome.OK, Outcome.TOO_LONG)
+        return succeeded(self.outcome)
 
 
 _RECORD_COLUMNS = tuple(f.name for f in fields(Record))
@@ -96,7 +96,7 @@ class RunTotals:
 
     @property
     def succeeded(self) -> int:
-        return sum(n for k, n in self.outcomes.items() if k in (Outcome.OK, Outcome.TOO_LONG))
+        return sum(n for k, n in self.outcomes.items() if succeeded(k))
 
     @property
     def interrupted(self) -> int:

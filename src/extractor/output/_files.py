@@ -8,39 +8,13 @@ import re
 import secrets
 from pathlib import Path
 
+from extractor._atomic import atomic_write as atomic_write  # re-exported: the output package's writer
 from extractor._process import pid_alive
 from extractor.errors import ConfigError, OutputWriteError
 from extractor.models import Provenance, Scan, Sidecar
 
 #: `.{name}.{pid}.{random}.tmp`: the pid tells whether the writer is still alive.
 _TMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp$")
-
-
-def _fsync_dir(path: Path) -> None:
-    # The rename is only durable once the directory entry is; some filesystems refuse to open directories.
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Writes `data` to `path` all at once: a temporary file in the same directory (so the rename stays on one
-    filesystem), fsync, then rename over the target. A reader sees the old file or the new, never a part."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-    _fsync_dir(path.parent)
 
 
 def clean_stale(directory: Path) -> list[Path]:
