@@ -59,11 +59,11 @@ def _drive(links: list[Link], config: RunConfig, command: str) -> dict[str, Any]
     try:
         todo = unique(links)
         run_id = open_run(parts, command, todo)
-        local_url = parts.local_url()
+        local_url = parts.local_url() if parts.extractor_built else None
         if local_url:
             # Workers in other processes use this process's embedded model instead of starting their own.
             config = config.model_copy(update={"local_url": local_url})
-        logger.info("run %d: %d links, %s", run_id, len(todo), parts.describe())
+        logger.info("run %d: %d links, %s", run_id, len(todo), parts.describe() if todo else "no model needed")
         records: list[Record] = []
         interrupted = False
         try:

@@ -132,6 +132,16 @@ def test_embedded_model_starts_only_when_the_run_can_go_ahead(
     assert embedded.started == 0, "a typo or a bad --out costs no model start-up"
 
 
+def test_a_source_without_links_starts_no_model(
+    embedded: ServerSpy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with ArticleSite(posted=0) as empty:
+        monkeypatch.setenv("EXTRACTOR_ALLOW_HOSTS", empty.allow_hosts)
+        code, _, stderr = run("page", empty.post_url, "--out", str(tmp_path / "out"))
+    assert code == 0 and "no model started" in stderr
+    assert embedded.started == 0
+
+
 def test_embedded_model_is_stopped_on_every_path(
     site: ArticleSite, embedded: ServerSpy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

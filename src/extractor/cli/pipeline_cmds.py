@@ -229,6 +229,8 @@ def register(app: typer.Typer) -> None:
             try:
 
                 def announce() -> str:
+                    if not parts.extractor_built:
+                        return f"{IN_PROCESS}, no links to scan: no model started"
                     limit = parts.max_concurrency
                     note = f"; it answers {limit} request at a time" if limit and limit < config.concurrency else ""
                     return f"{IN_PROCESS}, {parts.describe()}{note}"

@@ -77,6 +77,12 @@ class Parts:
             return self._extractor
 
     @property
+    def extractor_built(self) -> bool:
+        """Whether the extractor (and with it the embedded model's server) has been built in this process."""
+        with self._extractor_lock:
+            return self._extractor is not None
+
+    @property
     def model(self) -> str | None:
         return model_identity(self.extractor)[0]
 

@@ -75,9 +75,12 @@ def open_run(parts: Parts, command: str, links: Sequence[Link]) -> int:
     """Opens a ledger run with every link registered as pending (a crash leaves them marked, not forgotten).
     Raises ConfigError, before any model call, when the output directory cannot be written."""
     parts.out.check_writable()
-    model, prompt_version = parts.model, parts.prompt_version  # builds the extractor: the model starts here
+    todo = unique(links)
+    model = prompt_version = None
+    if todo:  # nothing to do (a watch poll with no new item) starts no model
+        model, prompt_version = parts.model, parts.prompt_version  # builds the extractor: the model starts here
     run_id = parts.ledger.start_run(command, model=model, prompt_version=prompt_version)
-    parts.ledger.add_inputs(run_id, (input_of(link) for link in unique(links)))
+    parts.ledger.add_inputs(run_id, (input_of(link) for link in todo))
     return run_id
 
 
@@ -85,11 +88,12 @@ def close_run(parts: Parts, run_id: int, *, interrupted: bool = False) -> RunSum
     """Closes the run (a pending input becomes `interrupted` or `internal_error`) and rewrites the index."""
     totals = parts.ledger.finish_run(run_id, interrupted=interrupted)
     index = write_index(parts.out.path)
-    model = parts.model
-    price = None
-    backend = getattr(parts.extractor, "backend", None)
-    if backend is not None and hasattr(backend, "price"):
-        price = backend.price(parts.config.llm.prices)
+    model = price = None
+    if parts.extractor_built:
+        model = parts.model
+        backend = getattr(parts.extractor, "backend", None)
+        if backend is not None and hasattr(backend, "price"):
+            price = backend.price(parts.config.llm.prices)
     cost = (totals.tokens_in * price[0] + totals.tokens_out * price[1]) / 1_000_000 if price else None
     return RunSummary(run_id, totals, index, model=model, cost_usd=cost, interrupted=interrupted)
 
@@ -104,12 +108,17 @@ def run_links_once(
 ) -> RunReport:
     """One run over `links` with `parts`, in process on a bounded thread pool."""
     run_id = open_run(parts, command, links)
-    if parts.max_concurrency is not None:
+    if parts.extractor_built and parts.max_concurrency is not None:
         # More threads would only queue at the model while their fetched pages wait in memory.
         concurrency = min(concurrency, parts.max_concurrency)
     interrupted = False
     try:
-        records = run_links(links, parts.context(run_id), concurrency=concurrency, progress=progress)
+        if unique(links):
+            records = run_links(links, parts.context(run_id), concurrency=concurrency, progress=progress)
+        else:  # no model is needed, none is started
+            records = []
+            if progress is not None:
+                progress(None, 0, 0)
     except BaseException as exc:
         interrupted = not isinstance(exc, Exception)  # KeyboardInterrupt (also SIGTERM, see the CLI), SystemExit
         raise
