@@ -17,6 +17,7 @@ from extractor.cli import app
 from extractor.models import scan_id
 from tests.pipeline.article_site import ArticleSite
 from tests.pipeline.llm_stub import StubLLM
+from tests.pipeline.test_pipeline import pipeline_env
 
 
 @pytest.fixture
@@ -28,13 +29,7 @@ def site() -> Iterator[ArticleSite]:
 @pytest.fixture
 def llm(site: ArticleSite, monkeypatch: pytest.MonkeyPatch) -> Iterator[StubLLM]:
     with StubLLM() as stub:
-        for key, value in {
-            "EXTRACTOR_ALLOW_HOSTS": site.allow_hosts,
-            "EXTRACTOR_PER_HOST": "8",
-            "EXTRACTOR_RETRIES": "0",
-            "EXTRACTOR_LLM": stub.base_url,
-            "EXTRACTOR_MODEL": stub.model,
-        }.items():
+        for key, value in pipeline_env(site, stub).items():
             monkeypatch.setenv(key, value)
         monkeypatch.delenv("PREFECT_API_URL", raising=False)
         yield stub
