@@ -8,6 +8,7 @@ code, so the UI shows what the ledger holds; the task's data is still the link's
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from typing import Any
 
@@ -57,6 +58,12 @@ def extract_task(
     return shared(config).extractor.extract(text, url=url, origin=origin, origin_url=origin_url, title=title)
 
 
+@functools.cache
+def _extract_expiring(days: float) -> Any:
+    """The extract task with entries kept `days` days (one copy per value: `with_options` rebuilds the task)."""
+    return extract_task.with_options(cache_expiration=timedelta(days=days))
+
+
 def link_state(rec: Record) -> State[Record]:
     """The task state a link's record deserves: Completed for a scan written (or unchanged), Failed with the
     outcome code first in the message otherwise."""
@@ -71,7 +78,7 @@ def link_state(rec: Record) -> State[Record]:
 def process_link_task(link: Link, config: RunConfig, run_id: int) -> State[Record]:
     """Fetch, read, extract (through the cached task), write and record one link."""
     parts = shared(config)
-    cached = extract_task.with_options(cache_expiration=timedelta(days=config.cache_days))
+    cached = _extract_expiring(config.cache_days)
 
     def extract(text: str, *, url: str, origin: str, origin_url: str, title: str | None = None) -> Any:
         return cached(text, url, origin, origin_url, title, parts.model, parts.prompt_version, config)
