@@ -136,7 +136,8 @@ class Ledger:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise LedgerError(f"cannot create {self.path.parent} for the ledger: {exc.strerror or exc}") from exc
+            what = "not a directory" if isinstance(exc, (FileExistsError, NotADirectoryError)) else exc.strerror
+            raise LedgerError(f"{self.path.parent} cannot hold the ledger (EXTRACTOR_HOME): {what}") from exc
         try:
             # Autocommit (isolation_level=None): every transaction is explicit, so none stays open by accident.
             self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
