@@ -16,10 +16,10 @@ from instructor.core.hooks import Hooks
 from pydantic import ValidationError
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
-from extractor.errors import BudgetExceededError, InvalidOutputError, ModelError
+from extractor.errors import BudgetExceededError, InvalidOutputError, InvalidUsageError, ModelError
 from extractor.extract._answer import CompactScanAnswer, ScanAnswer, SignalRow
 from extractor.extract._backends import Backend, resolve
-from extractor.extract._budget import RunBudget, price_of
+from extractor.extract._budget import RunBudget, price_of, usage_counts
 from extractor.extract._grounding import Grounder
 from extractor.extract._language import detect, name
 from extractor.extract._local import LocalServer
@@ -49,6 +49,7 @@ class _Call:
     last_text: str | None = None
     finish_reason: str | None = None
     model: str | None = None
+    usage_error: InvalidUsageError | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def on_kwargs(self, *args: Any, **kwargs: Any) -> None:
@@ -58,9 +59,11 @@ class _Call:
     def on_response(self, response: Any) -> None:
         # Fires once per attempt with that attempt's own usage (before instructor sums it): we sum here, so
         # re-asks and later-failed attempts are all counted, and the run budget sees them at once.
-        usage = getattr(response, "usage", None)
-        p = int(getattr(usage, "prompt_tokens", 0) or 0)
-        c = int(getattr(usage, "completion_tokens", 0) or 0)
+        try:
+            p, c = usage_counts(getattr(response, "usage", None))
+        except InvalidUsageError as exc:  # hooks cannot raise (instructor only warns): kept for extract()
+            p = c = 0
+            self.usage_error = exc
         text, finish = _answer_text(response)
         if c >= self.max_tokens:
             # llama-cpp-python reports a forced tool call cut at max_tokens as "tool_calls", not "length".
@@ -72,6 +75,11 @@ class _Call:
             self.finish_reason = finish
             self.model = getattr(response, "model", None) or self.model
         self.budget.charge(p, c)
+
+    def check_usage(self) -> None:
+        """Refuses an answer whose usage could not be counted: a budget fed with it would not hold."""
+        if self.usage_error is not None:
+            raise InvalidUsageError(self.usage_error.message, errors=[self.usage_error.message], **self.failure())
 
     def usage(self) -> dict[str, int]:
         return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
@@ -171,6 +179,7 @@ class Extractor:
         hooks.on("completion:response", call.on_response)
 
         def before_retry(_: Any) -> None:
+            call.check_usage()
             self.budget.check(estimate)
 
         retrying = Retrying(
@@ -208,6 +217,7 @@ class Extractor:
             answer = self._last_chance(exc, call, context, answer_model)
         except openai.APIError as exc:
             raise self._model_error(exc, call) from exc
+        call.check_usage()
 
         return self._result(answer, call, prompt_version=prompt.version, prompt_hash=prompt.hash,
                             grounder=grounder, truncated=truncated, article=article, url=url, origin=origin,
