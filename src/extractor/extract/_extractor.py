@@ -16,10 +16,17 @@ from instructor.core.hooks import Hooks
 from pydantic import ValidationError
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
-from extractor.errors import BudgetExceededError, InvalidOutputError, InvalidUsageError, ModelError
+from extractor.errors import (
+    BudgetExceededError,
+    InvalidOutputError,
+    InvalidUsageError,
+    ModelDeadlineError,
+    ModelError,
+)
 from extractor.extract._answer import CompactScanAnswer, ScanAnswer, SignalRow
 from extractor.extract._backends import Backend, resolve
 from extractor.extract._budget import RunBudget, price_of, usage_counts
+from extractor.extract._deadline import deadline_client, deadline_passed
 from extractor.extract._grounding import Grounder
 from extractor.extract._language import detect, name
 from extractor.extract._local import LocalServer
@@ -127,7 +134,11 @@ class Extractor:
             max_usd=settings.budget_usd,
             price=(0.0, 0.0) if backend.kind in ("local", "replay") else price_of(backend.model, settings.prices),
         )
-        http_client = httpx2.Client(transport=backend.transport) if backend.transport is not None else None
+        # Every request gets a wall-clock deadline of `timeout` seconds (replay and recording transports aside).
+        http_client = (
+            httpx2.Client(transport=backend.transport) if backend.transport is not None
+            else deadline_client(settings.timeout)
+        )  # fmt: skip
         self._openai = openai.OpenAI(
             base_url=backend.base_url,
             api_key=backend.api_key,
@@ -228,6 +239,11 @@ class Extractor:
                 "EXTRACTOR_MAX_OUTPUT_TOKENS)")  # fmt: skip
 
     def _model_error(self, exc: openai.APIError, call: _Call) -> ModelError:
+        if deadline_passed(exc):
+            return ModelDeadlineError(
+                f"the model server gave no complete answer within the {self.settings.timeout:g} s deadline "
+                "(EXTRACTOR_TIMEOUT)", transient=True, **call.failure(),
+            )  # fmt: skip
         transient = is_transient(exc)
         status = getattr(exc, "status_code", None)
         what = "quota exhausted (insufficient_quota)" if is_quota(exc) else str(exc)
