@@ -142,3 +142,10 @@ def test_status_at_80_columns_shows_whole_urls_and_attempts(env: dict[str, str],
         assert line.split()[:3] == ["ok", str(n + 1), f"{1200 + n}/300"]
     data = json.loads(cli("status", "--json", env=env).stdout)
     assert [a["attempts"] for a in data["articles"]] == [1, 2, 3]
+
+
+def test_full_out_is_one_line(env: dict[str, str], site: ArticleSite, tmp_path: Path) -> None:
+    with full_dir(tmp_path / "full") as out:
+        done = cli("page", site.post_url, "--out", str(out), env=env)
+    line = done.one_line_error()
+    assert "No space left on device" in line
