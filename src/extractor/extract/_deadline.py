@@ -148,11 +148,13 @@ class DeadlineTransport(httpx2.HTTPTransport):
 def deadline_client(seconds: float) -> httpx2.Client:
     """An HTTP client for the openai client whose every request has a `seconds` deadline; proxies from the
     environment (HTTPS_PROXY, NO_PROXY...) are honoured as the openai client's own would."""
+    # The openai client's own pool limits: a run's workers must not queue at a smaller pool.
+    limits = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
     mounts: dict[str, httpx2.BaseTransport | None] = {
-        pattern: DeadlineTransport(seconds, proxy=url) if url else None
+        pattern: DeadlineTransport(seconds, proxy=url, limits=limits) if url else None
         for pattern, url in get_environment_proxies().items()
     }
-    return httpx2.Client(transport=DeadlineTransport(seconds), mounts=mounts, follow_redirects=True)
+    return httpx2.Client(transport=DeadlineTransport(seconds, limits=limits), mounts=mounts, follow_redirects=True)
 
 
 def deadline_passed(exc: BaseException) -> bool:
