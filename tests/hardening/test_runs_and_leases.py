@@ -155,3 +155,15 @@ def test_two_page_runs_at_once_pay_once_per_article(env: dict[str, str], site: A
     assert sorted(p.name for p in out.glob("*.md") if p.name != "index.md") == sorted(
         f"{a['id']}.md" for a in data["articles"]
     )
+
+
+def test_a_run_from_before_a_reboot_is_dead_and_a_live_process_is_alive_even_without_beats() -> None:
+    from extractor.ledger._liveness import Stamp, is_alive
+
+    me = Stamp.current()
+    if me.boot_id is None or me.pid_ns is None:
+        pytest.skip("needs Linux's boot id and pid namespaces")
+    rebooted = Stamp(me.host, me.pid, "another-boot-id", me.pid_ns, me.started)
+    assert not is_alive(rebooted, time.time())
+    # A machine that slept an hour missed its heartbeats, yet this very process still runs.
+    assert is_alive(me, time.time() - 3600)

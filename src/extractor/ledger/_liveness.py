@@ -4,9 +4,9 @@ A pid alone is not enough: pids are reused (a container's first process is alway
 host name changes with every container. A run therefore records a *stamp*: host name, pid, the kernel's boot id,
 the pid namespace and the process's start time; and it beats a heartbeat into the ledger while it lives.
 
-A run is dead when its heartbeat is stale, or when it ran under this very kernel and pid namespace and its pid
-is gone or now belongs to a process started at another time, or when it ran on this host before a reboot.
-Anything else (another container, another machine) is alive until its heartbeat goes stale.
+A run that ran under this very kernel and pid namespace is dead when its pid is gone or now belongs to a process
+started at another time; one that ran on this host before a reboot is dead; anything else (another container,
+another machine) is alive until its heartbeat goes stale.
 """
 
 from __future__ import annotations
@@ -73,13 +73,11 @@ class Stamp:
 
 def is_alive(stamp: Stamp, heartbeat_at: float | None, *, now: float | None = None) -> bool:
     """Whether the run stamped `stamp`, whose last heartbeat was at `heartbeat_at` (unix time), still runs."""
-    now = time.time() if now is None else now
-    if heartbeat_at is not None and now - heartbeat_at > STALE_SECONDS:
-        return False
     here = Stamp.current()
     same_kernel = stamp.boot_id is not None and stamp.boot_id == here.boot_id
     if same_kernel and stamp.pid_ns is not None and stamp.pid_ns == here.pid_ns:
-        # Same kernel, same pid namespace: the pid is authoritative, with its start time against reuse.
+        # Same kernel, same pid namespace: the pid is authoritative, with its start time against reuse (a
+        # suspended machine misses heartbeats, yet its runs are alive).
         if not pid_alive(stamp.pid):
             return False
         return stamp.started is None or start_time(stamp.pid) in (None, stamp.started)
@@ -88,4 +86,6 @@ def is_alive(stamp: Stamp, heartbeat_at: float | None, *, now: float | None = No
             return False  # this host rebooted since
         if stamp.boot_id is None:  # a run recorded before stamps existed: the pid is all we have
             return pid_alive(stamp.pid)
-    return True
+    # Another container or machine: alive as long as it beats.
+    now = time.time() if now is None else now
+    return heartbeat_at is None or now - heartbeat_at <= STALE_SECONDS

@@ -256,8 +256,9 @@ class Ledger:
                 runs = sorted(self._beating)
             if not runs:
                 continue
-            # A missed beat is harmless (a busy or full disk): the next one catches up long before it matters.
-            with contextlib.suppress(LedgerError, sqlite3.Error), self._write() as conn:
+            # A missed beat is harmless (a busy or full disk, a closed ledger): the next one catches up long
+            # before it matters, and this thread must outlive any of them.
+            with contextlib.suppress(Exception), self._write() as conn:
                 marks = ",".join("?" for _ in runs)
                 conn.execute(
                     f"UPDATE runs SET heartbeat_at = ? WHERE id IN ({marks}) AND finished_at IS NULL",
