@@ -142,7 +142,7 @@ def test_a_run_waits_for_an_article_another_run_holds_and_carries_its_failure(ho
 
 def test_two_page_runs_at_once_pay_once_per_article(env: dict[str, str], site: ArticleSite, llm: StubLLM,
                                                     tmp_path: Path) -> None:  # fmt: skip
-    llm.latency = 1.0
+    llm.latency = 3.0  # each run needs 6 s of model time at least: long enough for the other to start meanwhile
     out = tmp_path / "scans"
     args = [EXTRACTOR, "page", site.post_url, "--out", str(out), "--concurrency", "2"]
     runs = [subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -150,6 +150,11 @@ def test_two_page_runs_at_once_pay_once_per_article(env: dict[str, str], site: A
     results = [p.communicate(timeout=120) for p in runs]
     assert [p.returncode for p in runs] == [0, 0], results
     assert llm.calls == site.posted
+    with Ledger(Path(env["EXTRACTOR_HOME"]) / "ledger.sqlite3") as ledger:
+        first, second = sorted(ledger.runs(), key=lambda r: r["started_at"])
+        first_done = max(r.finished_at or "" for r in ledger.run_records(first["id"]))
+    # The second run started before the first had its last answer: without leases it would have paid again.
+    assert second["started_at"] < first_done
     data = json.loads(cli("status", "--json", env=env).stdout)
     assert {a["outcome"] for a in data["articles"]} == {"ok"}
     assert sorted(p.name for p in out.glob("*.md") if p.name != "index.md") == sorted(
