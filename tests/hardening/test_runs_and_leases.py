@@ -172,3 +172,14 @@ def test_a_run_from_before_a_reboot_is_dead_and_a_live_process_is_alive_even_wit
     assert not is_alive(rebooted, time.time())
     # A machine that slept an hour missed its heartbeats, yet this very process still runs.
     assert is_alive(me, time.time() - 3600)
+
+
+def test_status_shows_the_links_a_live_run_has_not_finished(env: dict[str, str], home: Path) -> None:
+    with Ledger(home / "ledger.sqlite3") as ledger:
+        run = ledger.start_run("live")
+        ledger.add_inputs(run, [_input(1), _input(2)])
+        ledger.record(run, Record("https://a.test/1", "https://a.test/1", "1" * 32, "ok", attempts=1))
+        data = json.loads(cli("status", "--json", env=env).stdout)
+    outcomes = {a["url"]: a["outcome"] for a in data["articles"]}
+    assert outcomes == {"https://a.test/1": "ok", "https://a.test/2": "pending"}
+    assert data["totals"]["articles"] == 2
