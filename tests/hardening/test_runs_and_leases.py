@@ -183,3 +183,17 @@ def test_status_shows_the_links_a_live_run_has_not_finished(env: dict[str, str],
     outcomes = {a["url"]: a["outcome"] for a in data["articles"]}
     assert outcomes == {"https://a.test/1": "ok", "https://a.test/2": "pending"}
     assert data["totals"]["articles"] == 2
+
+
+def test_a_live_run_keeps_its_leases_past_their_ttl(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from extractor.ledger import _store
+
+    monkeypatch.setattr(_store, "HEARTBEAT_SECONDS", 0.2)
+    with Ledger(home / "ledger.sqlite3") as a, Ledger(home / "ledger.sqlite3") as b:
+        a.lease_ttl = 1.0
+        run_a, run_b = a.start_run("a"), b.start_run("b")
+        a.lease("https://a.test/1", run_a)
+        time.sleep(2.0)  # twice the TTL: only the heartbeat's renewals keep the lease
+        b.lease_wait = 0.3
+        with pytest.raises(LeaseBusyError):
+            b.lease("https://a.test/1", run_b)

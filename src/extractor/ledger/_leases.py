@@ -1,8 +1,9 @@
 """Leases: one article is processed by one run at a time, across processes, so two runs never pay twice.
 
 A run takes an article's lease before the model call and keeps it until the article's outcome is recorded (or
-the run is finished or found dead). A lease held by a live run makes the other runs wait; past `expires_at` it
-is free whatever its holder looks like, so a stuck holder cannot block an article for ever.
+the run is finished or found dead). A lease held by a live run makes the other runs wait. The holder's heartbeat
+pushes `expires_at` on while it lives; past it, the lease is free whatever its holder looks like, so a holder that
+stopped beating cannot block an article for ever.
 """
 
 from __future__ import annotations

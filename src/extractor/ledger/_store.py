@@ -121,8 +121,9 @@ class RunTotals:
 class Ledger:
     """The record of runs and outcomes. Thread-safe; use as a context manager or call `close()`."""
 
-    #: Seconds a lease is valid: past it, another run may take the article even if its holder looks alive.
-    lease_ttl: float = 1800.0
+    #: Seconds a lease stays valid without its run's heartbeat renewing it: past it, another run may take the
+    #: article even if its holder looks alive (stuck, or on another machine that stopped beating).
+    lease_ttl: float = 600.0
     #: Seconds a run waits for an article another live run is processing before giving it up as `busy`.
     lease_wait: float = 1800.0
     lease_poll: float = 0.25
@@ -260,9 +261,13 @@ class Ledger:
             # before it matters, and this thread must outlive any of them.
             with contextlib.suppress(Exception), self._write() as conn:
                 marks = ",".join("?" for _ in runs)
+                at = time.time()
                 conn.execute(
-                    f"UPDATE runs SET heartbeat_at = ? WHERE id IN ({marks}) AND finished_at IS NULL",
-                    (time.time(), *runs),
+                    f"UPDATE runs SET heartbeat_at = ? WHERE id IN ({marks}) AND finished_at IS NULL", (at, *runs)
+                )
+                # A live run keeps its leases however long its model calls take.
+                conn.execute(
+                    f"UPDATE leases SET expires_at = ? WHERE run_id IN ({marks})", (at + self.lease_ttl, *runs)
                 )
 
     def add_inputs(self, run_id: int, inputs: Iterable[Input]) -> int:
