@@ -19,7 +19,13 @@ from typing import Any
 
 import httpcore2
 import httpx2
-from httpx2._utils import get_environment_proxies
+
+try:  # httpx2 keeps it private: without it, environment proxies are not honoured (direct connections)
+    from httpx2._utils import get_environment_proxies
+except ImportError:  # pragma: no cover
+
+    def get_environment_proxies() -> dict[str, str | None]:
+        return {}
 
 _local = threading.local()
 
