@@ -15,6 +15,7 @@ import instructor
 from extractor.errors import ConfigError
 from extractor.extract._answer import CompactScanAnswer, ScanAnswer
 from extractor.extract._budget import price_of
+from extractor.extract._deadline import DeadlineTransport
 from extractor.extract._local import MODEL_NAME, LocalServer, local_available
 from extractor.extract._replay import RecordingTransport, ReplayTransport
 from extractor.extract._settings import LLMSettings
@@ -104,9 +105,10 @@ def resolve(
     backend = _choose(settings, local_server)
     if backend.max_concurrency is not None:
         capacity = backend.max_concurrency
-        backend.transport = GatedTransport(
-            backend.transport or httpx2.HTTPTransport(), gate(capacity) if gate else _local_gate(capacity)
-        )
+        # Under the gate, the request's wall-clock deadline as for every backend: it starts once the slot is
+        # held, so waiting for the model is not counted against the model.
+        inner = backend.transport or DeadlineTransport(settings.timeout)
+        backend.transport = GatedTransport(inner, gate(capacity) if gate else _local_gate(capacity))
     return backend
 
 
