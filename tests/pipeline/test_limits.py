@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def python(code: str, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-c", code, *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    return subprocess.Popen([sys.executable, "-c", code, *args], env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
 
 
 SLOT_USER = """
@@ -138,6 +138,8 @@ limits = Limits(Path(sys.argv[4]))
 settings = FetchSettings(allow_hosts=frozenset({host}), robots=False, retries=0, per_host=1)
 slot = (lambda key: limits.slot(f"host:{key}", 1)) if shared else None
 with Fetcher(settings, host_slot=slot) as fetcher, ThreadPoolExecutor(3) as pool:
+    print("ready", flush=True)
+    sys.stdin.readline()  # every process starts fetching at once, whatever its start-up took
     list(pool.map(lambda n: fetcher.fetch(f"http://{host}/{tag}/{n}"), range(3)))
 """
 
@@ -146,6 +148,12 @@ with Fetcher(settings, host_slot=slot) as fetcher, ThreadPoolExecutor(3) as pool
 def test_per_host_politeness_holds_across_processes(slow_site: SlowSite, tmp_path: Path, shared: bool) -> None:
     mode = "shared" if shared else "own"
     procs = [python(FETCHER, slow_site.host_port, mode, f"p{i}", str(tmp_path / "limits.sqlite3")) for i in range(2)]
+    for p in procs:
+        assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+    for p in procs:
+        assert p.stdin is not None
+        p.stdin.write("go\n")
+        p.stdin.flush()
     for p in procs:
         _, err = p.communicate(timeout=60)
         assert p.returncode == 0, err
