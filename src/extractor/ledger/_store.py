@@ -384,7 +384,7 @@ class Ledger:
             "SELECT * FROM articles WHERE run_id = ? AND canonical_url = ? AND outcome IS NOT NULL",
             (holder, canonical_url),
         )
-        if done and done[0]["outcome"] not in (Outcome.OK, Outcome.TOO_LONG):
+        if done and not succeeded(done[0]["outcome"]):
             prior = _record(done[0])
             raise CarriedOverError(
                 f"{prior.error or prior.outcome} (run {holder}, processing it at the same time)",
