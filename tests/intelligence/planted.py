@@ -16,7 +16,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from extractor.models import Entry, Provenance, Scan, Sidecar, Signal
-from extractor.output import atomic_write
 from extractor.render import render
 
 # Each part: English synonyms, then one French form.
@@ -203,27 +202,33 @@ def generate(
     per_issue: int = 5,
     occurrences: tuple[int, int] = (3, 6),
     french_share: float = 0.15,
-    decoy_share: float = 0.1,
+    decoys: int = 2,
     seed: int = 7,
 ) -> Archive:
     """`scans` scans, `per_issue` per issue, each with `signals_per_scan` signals and `other_rows` rows in each
-    other table; `planted` phenomena recur in 3-6 issues each, the other signals are distinct phenomena, a
-    `decoy_share` of them close to planted ones."""
+    other table; `planted` phenomena recur in 3-6 issues each with `decoys` near misses each, the other
+    signals are distinct phenomena."""
     rng = random.Random(seed)
     every = itertools.product(range(len(ADJECTIVES)), range(len(NOUNS)), range(len(SETTINGS)), range(len(CITIES)))
     pool = [Phenomenon(*t) for t in every]
     rng.shuffle(pool)
     recurring = pool[:planted]
-    # A decoy shares at most two of its four parts with any planted phenomenon: it is clearly another one,
-    # though close. The other fillers are made of words of their own.
+    # Near misses: for each planted phenomenon, `decoys` others that share two of its four parts (its noun and
+    # one more) and at most two with any planted one, seen once each. The other signals are made of words of
+    # their own, as most signals of a real archive are.
     planted_triples = {t for p in recurring for t in _triples(p)}
-    decoys = iter([p for p in pool[planted:] if not planted_triples & set(_triples(p))])
+    near: list[Phenomenon] = []
+    for p in recurring:
+        close = [
+            q for q in pool[planted:]
+            if q.noun == p.noun and shared_parts(p, q) == 2 and not planted_triples & set(_triples(q))
+        ]
+        near.extend(rng.sample(close, min(decoys, len(close))))
     words = lexicon(5000, rng)
 
     def filler() -> Phenomenon:
-        if rng.random() < decoy_share:
-            return next(decoys)
         return Phenomenon(0, 0, 0, rng.randrange(len(CITIES)), tuple(rng.sample(words, 4)))
+
     dates = issue_dates((scans + per_issue - 1) // per_issue)
     slots: dict[int, dict[int, Phenomenon]] = {}  # scan number -> position -> planted phenomenon
     issues = len(dates)
@@ -235,6 +240,11 @@ def generate(
             n = min(n, scans - 1)
             free = [pos for pos in range(1, signals_per_scan + 1) if pos not in slots.get(n, {})]
             slots.setdefault(n, {})[rng.choice(free)] = p
+    for q in near:
+        n = rng.randrange(scans)
+        free = [pos for pos in range(1, signals_per_scan + 1) if pos not in slots.get(n, {})]
+        if free:
+            slots.setdefault(n, {})[rng.choice(free)] = q
     archive = Archive()
     for n in range(scans):
         issue = n // per_issue
@@ -289,9 +299,9 @@ def write(archive: Archive, out: Path, *, sidecars: bool = True) -> None:
 
 
 def write_scan(scan: Scan, out: Path, *, sidecar: bool = True) -> None:
-    atomic_write(out / f"{scan.id}.md", render(scan).encode("utf-8"))
+    (out / f"{scan.id}.md").write_bytes(render(scan).encode("utf-8"))
     if sidecar:
-        atomic_write(out / f"{scan.id}.json", Sidecar.of(scan, Provenance()).to_json().encode("utf-8"))
+        (out / f"{scan.id}.json").write_bytes(Sidecar.of(scan, Provenance()).to_json().encode("utf-8"))
 
 
 def score(archive: Archive, entries: list[dict[str, object]]) -> dict[str, float]:

@@ -11,6 +11,7 @@ expectation, error about 1/sqrt(dims)). docs/intelligence.md gives the measureme
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -40,10 +41,14 @@ _SUFFIXES = ("ements", "ement", "ations", "ation", "ments", "ment", "ings", "ing
 
 def fold(text: str) -> str:
     """Lower case without accents: `Vélos-cargos` and `velos cargos` are the same words."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    text = text.casefold()
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+@functools.lru_cache(maxsize=100_000)
 def stem(word: str) -> str:
     """A light, language-agnostic suffix stripper for English and French: plurals and common endings."""
     for suffix in _SUFFIXES:
@@ -56,39 +61,56 @@ def content_words(text: str) -> list[str]:
     return [w for w in _TOKEN.findall(fold(text)) if w not in STOP_WORDS and (len(w) > 1 or not w.isascii())]
 
 
-def features(text: str) -> list[tuple[str, float]]:
-    """Weighted features of one text: stemmed words and word pairs, and character n-grams of the words."""
+@functools.lru_cache(maxsize=400_000)
+def _crc(feature: str) -> int:
+    # crc32 is stable across processes and Python versions (unlike hash()): its low bits pick the dimension
+    # and bit 31 the sign, so that collisions cancel out in expectation instead of adding up.
+    return zlib.crc32(feature.encode("utf-8"))
+
+
+@functools.lru_cache(maxsize=100_000)
+def _grams(word: str) -> tuple[int, ...]:
+    """Hashes of the character 3-, 4- and 5-grams of a word, padded with a space either side."""
+    padded = f" {word} "
+    return tuple(_crc("c" + padded[i : i + n]) for n in (3, 4, 5) for i in range(len(padded) - n + 1))
+
+
+def _signed(hashes: Sequence[int], weights: Sequence[float], dims: int) -> npt.NDArray[np.float64]:
+    """The hashed features as one dense vector of `dims`, L2-normalised (zero when empty)."""
+    import numpy as np
+
+    h = np.asarray(hashes, dtype=np.uint32)
+    w = np.asarray(weights, dtype=np.float64)
+    w = np.where(h & np.uint32(0x80000000), -w, w)
+    dense = np.bincount((h & np.uint32(dims - 1)).astype(np.intp), weights=w, minlength=dims).astype(np.float64)
+    norm = float(np.linalg.norm(dense))
+    result: npt.NDArray[np.float64] = dense / norm if norm else dense
+    return result
+
+
+def vector(text: str, dims: int) -> npt.NDArray[np.float64]:
+    """One text's vector: stemmed words and word pairs (weight WORD_WEIGHT), character n-grams of the words
+    (the rest), each part from sublinear counts and normalised, the whole normalised."""
+    import numpy as np
+
     words = content_words(text)
+    if not words:
+        return np.zeros(dims)
     stems = [stem(w) for w in words]
     word_counts = Counter(stems)
     word_counts.update(f"{a}_{b}" for a, b in itertools.pairwise(stems))
-    gram_counts: Counter[str] = Counter()
-    for w in words:
-        padded = f" {w} "
-        for n in (3, 4, 5):
-            gram_counts.update(padded[i : i + n] for i in range(len(padded) - n + 1))
-    out: list[tuple[str, float]] = []
-    for counts, weight, prefix in ((word_counts, WORD_WEIGHT, "w"), (gram_counts, 1 - WORD_WEIGHT, "c")):
-        if not counts:
-            continue
-        values = {k: 1.0 + math.log(v) for k, v in counts.items()}
-        norm = math.sqrt(sum(v * v for v in values.values()))
-        scale = math.sqrt(weight) / norm
-        out.extend((f"{prefix}{k}", v * scale) for k, v in values.items())
-    return out
-
-
-def _hashed(feats: list[tuple[str, float]], dims: int) -> tuple[list[int], list[float]]:
-    # crc32 is stable across processes and Python versions (unlike hash()); its low bits pick the dimension and
-    # bit 31 the sign, so that collisions cancel out in expectation instead of adding up.
-    index: list[int] = []
-    value: list[float] = []
-    mask = dims - 1
-    for name, weight in feats:
-        h = zlib.crc32(name.encode("utf-8"))
-        index.append(h & mask)
-        value.append(-weight if h & 0x80000000 else weight)
-    return index, value
+    word_part = _signed([_crc("w" + k) for k in word_counts], [1.0 + math.log(c) for c in word_counts.values()], dims)
+    hashes: list[int] = []
+    weights: list[float] = []
+    for w, c in Counter(words).items():
+        grams = _grams(w)
+        hashes.extend(grams)
+        weights.extend([1.0 + math.log(c)] * len(grams))
+    gram_part = _signed(hashes, weights, dims)
+    both = math.sqrt(WORD_WEIGHT) * word_part + math.sqrt(1 - WORD_WEIGHT) * gram_part
+    norm = float(np.linalg.norm(both))
+    result: npt.NDArray[np.float64] = both / norm if norm else both
+    return result
 
 
 def vectors(texts: Sequence[str], dims: int) -> Matrix:
@@ -97,13 +119,8 @@ def vectors(texts: Sequence[str], dims: int) -> Matrix:
 
     matrix = np.zeros((len(texts), dims), dtype=np.float32)
     for n, text in enumerate(texts):
-        index, value = _hashed(features(text), dims)
-        if index:
-            np.add.at(matrix[n], np.asarray(index, dtype=np.intp), np.asarray(value, dtype=np.float32))
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    result: Matrix = matrix / norms
-    return result
+        matrix[n] = vector(text, dims)
+    return matrix
 
 
 def similarities(queries: Matrix, corpus: Matrix) -> Matrix:
