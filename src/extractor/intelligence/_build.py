@@ -25,7 +25,7 @@ def params() -> str:
         "row_dims": _vectors.ROW_DIMS,
         "doc_dims": _vectors.DOC_DIMS,
         "word_weight": _vectors.WORD_WEIGHT,
-        "threshold": _signals.MATCH_THRESHOLD,
+        "threshold": _signals.IntelSettings().threshold,
         "candidate": _signals.CANDIDATE_THRESHOLD,
         "recent_days": _signals.RECENT_DAYS,
         "kept": _related.KEPT,
@@ -110,7 +110,7 @@ def _apply(state: State, out: Path, added: list[ScanDoc], removed: set[str]) -> 
     base = len(state.row_vectors)
     state.row_vectors = pool[[i if i >= 0 else base - 1 - i for _, i in merged]]
     state.rows = [row for row, _ in merged]
-    _signals.assign(state.rows, state.row_vectors, start)
+    _signals.assign(state.rows, state.row_vectors, start, json.loads(state.params)["threshold"])
     return len(state.rows) - start
 
 

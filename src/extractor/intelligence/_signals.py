@@ -13,14 +13,18 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
 from extractor.intelligence._vectors import similarities
+from extractor.settings import ENV_PREFIX
 
 if TYPE_CHECKING:
     from extractor.intelligence._vectors import Matrix
 
-#: A row joins an entry when its cosine similarity to one of the entry's rows reaches this (measured in
-#: docs/intelligence.md: the best trade-off of recall and precision on planted signals).
-MATCH_THRESHOLD = 0.55
+#: A row joins an entry when its similarity to the entry's centroid reaches this (`EXTRACTOR_INTEL_THRESHOLD`;
+#: docs/intelligence.md gives recall and precision around it).
+MATCH_THRESHOLD = 0.45
 #: Earlier rows at least this similar bring their entries in as candidates.
 CANDIDATE_THRESHOLD = 0.3
 #: Status windows, counted back from the archive's latest issue date.
@@ -56,6 +60,14 @@ class Occurrence:
 def entry_id(scan_id: str, position: int) -> str:
     """An entry is named after the row that started it, so its id survives reruns and updates."""
     return "s" + hashlib.sha1(f"{scan_id}:{position}".encode()).hexdigest()[:11]
+
+
+class IntelSettings(BaseSettings):
+    """`EXTRACTOR_INTEL_THRESHOLD`: how similar a row must be to join an entry (a change rebuilds the store)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX + "INTEL_", extra="ignore")
+
+    threshold: float = Field(default=MATCH_THRESHOLD, gt=0.0, le=1.0)
 
 
 def assign(
