@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from extractor.errors import ScanFormatError
 from extractor.models import ENTRY_TABLES, SIDECAR_SCHEMA
+from extractor.output import INDEX_FILE
 
 _ID = re.compile(r"[0-9a-f]{32}")
 # An issue id starts with its date: 20250629d, 20221228 (a dashed form is read too).
@@ -61,8 +62,9 @@ def valid_date(text: str | None) -> str | None:
 
 
 def scan_ids(out: Path) -> list[str]:
-    """Ids of the scans in `out`: every `{id}.md` or `{id}.json` named by 32 hex digits, sorted."""
-    found = {p.stem for p in out.glob("*.md") if _ID.fullmatch(p.stem)}
+    """Ids of the scans in `out`, sorted: the stem of every page but the index (pages that are not scans are
+    skipped when read), and of every sidecar named by 32 hex digits."""
+    found = {p.stem for p in out.glob("*.md") if p.name != INDEX_FILE and not p.name.startswith(".")}
     found |= {p.stem for p in out.glob("*.json") if _ID.fullmatch(p.stem)}
     return sorted(found)
 
