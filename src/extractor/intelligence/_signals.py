@@ -9,7 +9,7 @@ from the first row that changed: what comes before stays exactly as a rebuild wo
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -52,9 +52,6 @@ class Occurrence:
     @property
     def key(self) -> tuple[str, str, str, int]:
         return (self.date or _UNDATED, self.origin, self.scan_id, self.position)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def entry_id(scan_id: str, position: int) -> str:

@@ -12,7 +12,7 @@ import hashlib
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 STORE_DIR = "intelligence"
 _STATE = "state.json"
+_ROW_FIELDS = [f.name for f in fields(Occurrence)]
 
 
 @dataclass
@@ -92,10 +93,11 @@ def save(directory: Path, state: State) -> None:
         "params": state.params,
         "out": state.out,
         "generation": gen,
-        "docs": {k: asdict(v) for k, v in state.docs.items()},
+        "docs": {k: vars(v) for k, v in state.docs.items()},
         "doc_ids": state.doc_ids,
         "related": state.related,
-        "rows": [r.to_dict() for r in state.rows],
+        # Column by column: tens of thousands of rows are written on every update, and this is the fast way.
+        "rows": {f: [getattr(r, f) for r in state.rows] for f in _ROW_FIELDS},
     }
     atomic_write(directory / _STATE, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
     for old in directory.glob("*.npy"):
@@ -122,7 +124,7 @@ def load(directory: Path, params: str) -> State | None:
             doc_ids=list(data["doc_ids"]),
             doc_vectors=docs_v,
             related={k: [(str(a), float(b)) for a, b in v] for k, v in data["related"].items()},
-            rows=[Occurrence(**r) for r in data["rows"]],
+            rows=[Occurrence(*values) for values in zip(*(data["rows"][f] for f in _ROW_FIELDS), strict=True)],
             row_vectors=rows_v,
             generation=gen,
         )
