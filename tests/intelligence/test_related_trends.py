@@ -79,15 +79,15 @@ def test_store_lives_under_extractor_home(hand: HandArchive, home: Path) -> None
     intelligence.snapshot(hand.out)
     stores = list((home / "intelligence").iterdir())
     assert len(stores) == 1
-    assert (stores[0] / "state.json").is_file()
+    assert (stores[0] / "state.pickle").is_file()
     assert sorted(p.suffix for p in stores[0].glob("*.npy")) == [".npy", ".npy"]
     assert not list(hand.out.glob("*.npy"))  # the scans folder is left alone
 
 
 def test_a_damaged_store_is_rebuilt(hand: HandArchive, home: Path) -> None:
     before = intelligence.snapshot(hand.out)
-    state = next((home / "intelligence").iterdir()) / "state.json"
-    state.write_text("{not json", encoding="utf-8")
+    state = next((home / "intelligence").iterdir()) / "state.pickle"
+    state.write_bytes(b"not a pickle")
     assert intelligence.snapshot(hand.out) == before
 
 

@@ -120,7 +120,7 @@ def _trends_of(state: Any) -> dict[str, Any]:
 
 
 def _related_of(state: Any, k: int) -> dict[str, list[dict[str, Any]]]:
-    return {sid: [{"scan_id": n, "score": s} for n, s in ns[:k]] for sid, ns in state.related.items()}
+    return {sid: [{"scan_id": n, "score": s} for n, s in state.related[sid][:k]] for sid in sorted(state.related)}
 
 
 def snapshot(out_dir: Path, k: int = DEFAULT_K) -> dict[str, Any]:

@@ -76,16 +76,21 @@ def assign(
 ) -> None:
     """Decides rows[start:] in order, given the decisions already made for rows[:start].
 
-    A row is compared with every earlier row of another scan; the entries of those at least `candidate`
-    similar are scored by the row's similarity to the entry's centroid (the mean of its rows so far, which
-    resists chaining better than the single closest row), and the row joins the best entry scoring at least
-    `threshold`, or starts a new one. An entry takes one row per scan."""
+    A row is compared with every earlier row of another scan. An entry is a candidate when one of its rows is
+    at least `threshold` similar to the row; candidates are scored by the row's similarity to the entry's
+    centroid (the mean of its rows so far: a row close to one member only, at the entry's edge, scores lower,
+    which stops chains), and the row joins the best entry scoring at least `threshold`, or starts a new one.
+    An entry takes one row per scan."""
     import numpy as np
 
-    first_of_scan: list[int] = []
-    for i, row in enumerate(rows):
-        same = i > 0 and rows[i - 1].scan_id == row.scan_id
-        first_of_scan.append(first_of_scan[i - 1] if same else i)
+    first_of_scan: dict[int, int] = {}
+    s = start
+    while s > 0 and rows[s - 1].scan_id == rows[start].scan_id:
+        s -= 1
+    for i in range(start, len(rows)):
+        if i > start and rows[i - 1].scan_id != rows[i].scan_id:
+            s = i
+        first_of_scan[i] = s
     members: dict[str, list[int]] = {}
     for j in range(start):
         members.setdefault(rows[j].signal, []).append(j)
@@ -103,6 +108,8 @@ def assign(
             near = np.nonzero(earlier >= candidate)[0]
             scored: list[tuple[float, int, str]] = []
             for sid in {rows[int(j)].signal for j in near} - taken:
+                if float(earlier[members[sid]].max()) < threshold:
+                    continue  # no row of the entry is itself this close: joining would only follow its drift
                 centroid = vectors[members[sid]].sum(axis=0)
                 norm = float(np.linalg.norm(centroid))
                 score = round(float(vectors[i] @ centroid) / norm, 5) if norm else 0.0

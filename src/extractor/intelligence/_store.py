@@ -1,8 +1,8 @@
 """Where intelligence keeps what it computed for one folder of scans: `EXTRACTOR_HOME/intelligence/{key}/`, the
-key derived from the folder's absolute path. `state.json` holds the scans' fingerprints and metadata, the
+key derived from the folder's absolute path. `state.pickle` holds the scans' fingerprints and metadata, the
 signal rows and their decisions, and the related lists; two `.npy` files hold the vectors. Every file is
-written atomically and the vectors carry a generation number named in `state.json`, so a killed update leaves
-the previous state readable. One writer at a time (a lock file)."""
+written atomically and the vectors carry a generation number named in the state, so a killed update leaves
+the previous state readable. One writer at a time (a lock file). It is a cache: deleting it costs a rebuild."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import contextlib
 import fcntl
 import hashlib
 import io
-import json
+import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from extractor.intelligence._vectors import Matrix
 
 STORE_DIR = "intelligence"
-_STATE = "state.json"
+_STATE = "state.pickle"
 _ROW_FIELDS = [f.name for f in fields(Occurrence)]
 
 
@@ -48,7 +48,7 @@ class State:
     params: str
     out: str
     docs: dict[str, DocMeta] = field(default_factory=dict)
-    doc_ids: list[str] = field(default_factory=list)  # order of doc_vectors' rows: sorted ids
+    doc_ids: list[str] = field(default_factory=list)  # order of doc_vectors' rows
     doc_vectors: Matrix | None = None
     related: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     rows: list[Occurrence] = field(default_factory=list)  # in decision order, like row_vectors' rows
@@ -99,7 +99,9 @@ def save(directory: Path, state: State) -> None:
         # Column by column: tens of thousands of rows are written on every update, and this is the fast way.
         "rows": {f: [getattr(r, f) for r in state.rows] for f in _ROW_FIELDS},
     }
-    atomic_write(directory / _STATE, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    # pickle, not JSON: eight times faster both ways on an archive of thousands of scans, which is what keeps
+    # an incremental update within its two seconds. The store is a cache that only this module writes.
+    atomic_write(directory / _STATE, pickle.dumps(data, protocol=5))
     for old in directory.glob("*.npy"):
         if not old.name.endswith(f".{gen}.npy"):
             with contextlib.suppress(FileNotFoundError):
@@ -111,7 +113,7 @@ def load(directory: Path, params: str) -> State | None:
     import numpy as np
 
     try:
-        data: dict[str, Any] = json.loads((directory / _STATE).read_bytes())
+        data: dict[str, Any] = pickle.loads((directory / _STATE).read_bytes())
         if data.get("params") != params:
             return None
         gen = int(data["generation"])
@@ -128,7 +130,7 @@ def load(directory: Path, params: str) -> State | None:
             row_vectors=rows_v,
             generation=gen,
         )
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, EOFError, AttributeError, pickle.UnpicklingError):
         return None
     if len(state.doc_ids) != len(docs_v) or len(state.rows) != len(rows_v):
         return None
