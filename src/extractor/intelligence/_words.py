@@ -1,5 +1,6 @@
 """Stop words of the archive's two languages, accents folded (the vectors compare folded text). Words that say
-nothing about what a signal is: articles, pronouns, auxiliaries, and the verbs of change every signal uses."""
+nothing about what a signal is: articles, pronouns, auxiliaries, the verbs of change every signal uses, and
+the verbs of reporting every description uses."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ when where whether which while who whom whose why will with within without would
 new more many several various across toward towards among amid become becomes becoming getting get gets make
 makes made use used uses using way ways still even already rise rising rises grow grows growing growth
 increase increases increasing increased emerging emergence trend trends shift shifts
+according report reports reported show shows showed suggest suggests suggested note notes noted say says said
+observers officials experts analysts
 """
 
 _FRENCH = """
