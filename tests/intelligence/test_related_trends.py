@@ -36,7 +36,8 @@ def test_snapshot_has_the_shape_the_site_reads(hand: HandArchive) -> None:
         assert {"id", "name", "count", "first_seen", "last_seen", "status", "novelty", "occurrences"} <= set(entry)
         assert entry["status"] in intelligence.STATUSES
         for occ in entry["occurrences"]:
-            assert {"scan_id", "origin", "date", "name", "similarity"} <= set(occ)
+            assert {"scan_id", "origin", "date", "name", "description", "similarity"} <= set(occ)
+            assert occ["description"]  # the row itself, not only its name
     trends = snap["trends"]
     assert trends["months"] == sorted(trends["months"])
     assert set(intelligence.FIELDS) <= set(trends)

@@ -17,7 +17,7 @@ from extractor.intelligence._store import DocMeta, State, load, locked, save, st
 from extractor.intelligence._words import STOP_WORDS
 
 #: Bump when the way vectors or decisions are made changes: stores made otherwise are rebuilt.
-FORMAT = 1
+FORMAT = 2
 
 
 def params() -> str:
@@ -98,7 +98,9 @@ def _apply(state: State, out: Path, added: list[ScanDoc], removed: set[str]) -> 
     # Signal rows: keep the others in order, insert the new ones by key, replay from the first that moved.
     kept = [(row, i) for i, row in enumerate(state.rows) if row.scan_id not in gone]
     fresh_rows = [
-        _signals.Occurrence(d.id, r.position, r.name, d.origin, d.date, d.host) for d in added for r in d.signals
+        _signals.Occurrence(d.id, r.position, r.name, d.origin, d.date, d.host, r.description)
+        for d in added
+        for r in d.signals
     ]
     fresh_vecs = _vectors.vectors([r.text for d in added for r in d.signals], _vectors.ROW_DIMS)
     merged = kept + [(row, -1 - n) for n, row in enumerate(fresh_rows)]

@@ -27,6 +27,7 @@ class SignalRow:
 
     position: int  # 1-based, in the table
     name: str
+    description: str
     text: str  # what is compared: the name, then the description
 
 
@@ -105,7 +106,7 @@ def _from_scan_dict(scan_id: str, fingerprint: str, scan: dict[str, Any], issue_
         if not name.strip():
             continue
         # The name says what the signal is; the description mostly how it was seen: the name counts thrice.
-        signals.append(SignalRow(position, name, f"{name}. {name}. {name}. {description}"))
+        signals.append(SignalRow(position, name, description, f"{name}. {name}. {name}. {description}"))
         parts.append(f"{name}. {description}")
     for table in ENTRY_TABLES:
         for row in scan.get(table) or ():

@@ -44,6 +44,7 @@ class Occurrence:
     origin: str
     date: str | None
     host: str
+    description: str = ""
     signal: str = ""  # the registry entry's id
     similarity: float | None = None  # to the entry's centroid when it joined; None for the row that started it
     matched: str | None = None  # scan id of the entry's row closest to this one
@@ -172,6 +173,7 @@ def registry(rows: list[Occurrence], latest: str | None) -> list[dict[str, Any]]
                         "origin": m.origin,
                         "date": m.date,
                         "name": m.name,
+                        "description": m.description,
                         "similarity": m.similarity,
                         "matched": m.matched,
                         "novelty": m.novelty,
