@@ -118,3 +118,11 @@ def test_a_french_row_keeping_the_signal_term_joins_it(hand: HandArchive) -> Non
     entries = intelligence.signals(hand.out)
     repair = next(e for e in entries if e["name"] == REPAIR[0].name)
     assert REPAIR[2].name in {o["name"] for o in repair["occurrences"]}
+
+
+def test_trends_per_issue(hand: HandArchive) -> None:
+    trends = intelligence.trends(hand.out, by="issue")
+    assert trends["issues"] == sorted(s.origin for s in hand.scans)
+    assert all(n == 1 for n in trends["scans"].values())
+    with pytest.raises(ConfigError):
+        intelligence.trends(hand.out, by="week")

@@ -156,25 +156,26 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOption = False,
         as_csv: Annotated[bool, typer.Option("--csv", help="month,field,value,count rows on stdout.")] = False,
         top: Annotated[int, typer.Option("--top", min=1, help="Values per field and month (human output).")] = 3,
+        by: Annotated[str, typer.Option("--by", help="month (the default) or issue.")] = "month",
     ) -> None:
-        """Counts per category, type, theme and keyword per month of issue."""
+        """Counts per category, type, theme and keyword per month of issue (or per issue)."""
         from extractor import intelligence
-        from extractor.intelligence._trends import rows
+        from extractor.intelligence._trends import periods, rows
 
         if as_json and as_csv:
             fail("--json and --csv: choose one")
         folder = _out(out)
-        found: dict[str, Any] = _run(lambda: intelligence.trends(folder))
+        found: dict[str, Any] = _run(lambda: intelligence.trends(folder, by))
         if as_json:
             typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
         elif as_csv:
             buf = io.StringIO(newline="")
             writer = csv.writer(buf, lineterminator="\n")
-            writer.writerow(["month", "field", "value", "count"])
+            writer.writerow([by, "field", "value", "count"])
             writer.writerows(rows(found))
             typer.echo(buf.getvalue(), nl=False)
         else:
-            for month in found["months"]:
+            for month in periods(found):
                 parts = []
                 for field in intelligence.FIELDS:
                     best = list(found[field][month].items())[:top]

@@ -111,11 +111,15 @@ def _signals_of(state: Any) -> list[dict[str, Any]]:
     return registry(state.rows, _latest(state))
 
 
-def _trends_of(state: Any) -> dict[str, Any]:
+def _trends_of(state: Any, by: str = "month") -> dict[str, Any]:
     from extractor.intelligence._trends import trends as count
 
     return count(
-        TrendInput(d.date, d.category, d.type, tuple(d.themes), tuple(d.keywords)) for d in state.docs.values()
+        (
+            TrendInput(d.origin, d.date, d.category, d.type, tuple(d.themes), tuple(d.keywords))
+            for d in state.docs.values()
+        ),
+        by,
     )
 
 
@@ -168,6 +172,8 @@ def signal(out_dir: Path, signal_id: str) -> dict[str, Any]:
     raise ConfigError(f"no signal {signal_id} in {out_dir}")
 
 
-def trends(out_dir: Path) -> dict[str, Any]:
-    """Counts per category, type, theme and keyword per month of issue."""
-    return _trends_of(_state(out_dir))
+def trends(out_dir: Path, by: str = "month") -> dict[str, Any]:
+    """Counts per category, type, theme and keyword per month of issue (`by="issue"`: per issue)."""
+    if by not in ("month", "issue"):
+        raise ConfigError(f"trends by {by!r}: month or issue")
+    return _trends_of(_state(out_dir), by)
