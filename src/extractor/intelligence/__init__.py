@@ -77,11 +77,12 @@ def rebuild(out_dir: Path) -> Updated:
     return run(_home(), _folder(out_dir), None, rebuild=True)
 
 
-def after_run(out_dir: Path, scan_ids: Iterable[str]) -> None:
-    """The pipeline's hook once a run wrote scans: updates the store when the extra is installed, and never
-    fails the run (intelligence can always be rebuilt; a run's scans cannot be rewritten for free)."""
-    ids = list(scan_ids)
-    if not ids:
+def after_run(out_dir: Path, scan_ids: Iterable[str] | None) -> None:
+    """The pipeline's hook once a run wrote scans (None: which ones is not known, check the folder): updates the
+    store when the extra is installed, and never fails the run (intelligence can always be rebuilt; a run's
+    scans cannot be rewritten for free)."""
+    ids = None if scan_ids is None else list(scan_ids)
+    if ids is not None and not ids:
         return
     try:
         require_extra()
