@@ -31,7 +31,9 @@ def test_signals_json_and_one_signal_timeline(hand: HandArchive) -> None:
     assert timeline.returncode == 0, timeline.stderr
     lines = timeline.stdout.splitlines()
     assert lines[0].startswith("Night trains return")
-    assert [line.split()[0] for line in lines[3:]] == ["2023-01-10", "2023-09-01", "2024-02-20", "2024-08-30"]
+    dates = ["2023-01-10", "2023-09-01", "2024-02-20", "2024-08-30"]
+    assert [line.split()[0] for line in lines[3:7]] == dates
+    assert lines[8].startswith("2023-01-10  Night trains return: Sleeper trains come back")
     as_json = json.loads(run("signal", night["id"], "--out", str(hand.out), "--json").stdout)
     assert as_json == night
 

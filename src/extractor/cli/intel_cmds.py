@@ -149,6 +149,9 @@ def register(app: typer.Typer) -> None:
                 for o in entry["occurrences"]
             ],
         )
+        typer.echo("")
+        for o in entry["occurrences"]:
+            typer.echo(f"{o['date'] or '-'}  {o['name']}: {o['description']}")
 
     @app.command()
     def trends(
