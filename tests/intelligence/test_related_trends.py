@@ -126,3 +126,13 @@ def test_trends_per_issue(hand: HandArchive) -> None:
     assert all(n == 1 for n in trends["scans"].values())
     with pytest.raises(ConfigError):
         intelligence.trends(hand.out, by="week")
+
+
+def test_pages_that_are_not_scans_are_skipped_and_read_again_only_when_changed(hand: HandArchive) -> None:
+    stray = hand.out / "notes.md"
+    stray.write_text("some notes, not a scan\n", encoding="utf-8")
+    first = intelligence.snapshot(hand.out)
+    assert "notes" not in first["related"]
+    assert intelligence.update(hand.out).added == 0
+    stray.write_text(hand.out.joinpath(f"{hand.scans[0].id}.md").read_text(encoding="utf-8"), encoding="utf-8")
+    assert intelligence.update(hand.out).added == 1  # now it is a scan (a copy of one, under another name)

@@ -151,8 +151,13 @@ def _refresh(home: Path, out: Path, only: Iterable[str] | None, rebuild: bool) -
             state = _empty(out)
         if only is None:
             present = scan_ids(out)
-            candidates = [s for s in present if s not in state.docs or state.docs[s].stat != stat_key(out, s)]
+            stats = {s: stat_key(out, s) for s in present}
+            candidates = [
+                s for s in present
+                if (state.docs[s].stat if s in state.docs else state.unreadable.get(s)) != stats[s]
+            ]
             removed = set(state.docs) - set(present)
+            state.unreadable = {s: v for s, v in state.unreadable.items() if s in stats}
         else:
             candidates = sorted(set(only))
             removed = set()
@@ -163,7 +168,10 @@ def _refresh(home: Path, out: Path, only: Iterable[str] | None, rebuild: bool) -
             if doc is None:
                 if sid in state.docs:
                     removed.add(sid)
+                # Not a scan (or gone): remembered, so that it is read again only once it changes.
+                state.unreadable[sid], touched = stat_key(out, sid), True
                 continue
+            state.unreadable.pop(sid, None)
             known = state.docs.get(sid)
             if known is not None and known.fingerprint == doc.fingerprint:
                 known.stat, touched = stat_key(out, sid), True  # touched, not changed

@@ -54,6 +54,7 @@ class State:
     rows: list[Occurrence] = field(default_factory=list)  # in decision order, like row_vectors' rows
     row_vectors: Matrix | None = None
     generation: int = 0
+    unreadable: dict[str, str] = field(default_factory=dict)  # pages that are not scans, by stat key
 
 
 def store_dir(home: Path, out: Path) -> Path:
@@ -96,6 +97,7 @@ def save(directory: Path, state: State) -> None:
         "docs": {k: vars(v) for k, v in state.docs.items()},
         "doc_ids": state.doc_ids,
         "related": state.related,
+        "unreadable": state.unreadable,
         # Column by column: tens of thousands of rows are written on every update, and this is the fast way.
         "rows": {f: [getattr(r, f) for r in state.rows] for f in _ROW_FIELDS},
     }
@@ -129,6 +131,7 @@ def load(directory: Path, params: str) -> State | None:
             rows=[Occurrence(*values) for values in zip(*(data["rows"][f] for f in _ROW_FIELDS), strict=True)],
             row_vectors=rows_v,
             generation=gen,
+            unreadable=dict(data.get("unreadable", {})),
         )
     except (OSError, ValueError, KeyError, TypeError, EOFError, AttributeError, pickle.UnpicklingError):
         return None
