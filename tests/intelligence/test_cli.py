@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from extractor import intelligence
 from tests.intelligence.conftest import HandArchive
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,7 +87,16 @@ def test_a_folder_of_archive_pages_never_seen_before(tmp_path: Path, home: Path)
     assert len(related.stdout.splitlines()) == 6
 
 
+def test_a_first_build_says_so_on_stderr_once(hand: HandArchive) -> None:
+    first = run("trends", "--out", str(hand.out))
+    assert first.returncode == 0 and "for the first time" in first.stderr
+    again = run("trends", "--out", str(hand.out))
+    assert again.returncode == 0 and again.stderr == ""
+    assert again.stdout == first.stdout
+
+
 def test_usage_errors_are_one_line(hand: HandArchive, tmp_path: Path) -> None:
+    intelligence.snapshot(hand.out)  # built: unknown ids are known to be unknown without a first-build notice
     for args in (
         ["related", "0" * 32, "--out", str(hand.out)],
         ["signal", "nope", "--out", str(hand.out)],
@@ -94,6 +104,7 @@ def test_usage_errors_are_one_line(hand: HandArchive, tmp_path: Path) -> None:
         ["signals", "--out", str(hand.out), "--since", "yesterday"],
         ["signals", "--out", str(hand.out), "--status", "hot"],
         ["trends", "--out", str(hand.out), "--csv", "--json"],
+        ["trends", "--out", str(hand.out), "--by", "week"],
     ):
         result = run(*args)
         assert result.returncode == 2, args

@@ -33,9 +33,13 @@ def _one_line_errors() -> Iterator[None]:
 
 
 def _out(out: Path | None) -> Path:
+    from extractor import intelligence
     from extractor.pipeline import PipelineSettings
 
-    return out or PipelineSettings().out
+    folder = out or PipelineSettings().out
+    if folder.is_dir() and not intelligence.built(folder):
+        typer.echo(f"reading the scans of {folder} for the first time (about 10 s per 1,000 scans)", err=True)
+    return folder
 
 
 def _run(call: Callable[[], T]) -> T:
@@ -102,8 +106,10 @@ def register(app: typer.Typer) -> None:
         """The memory of weak signals: each entry, how often and when it was seen, and its status."""
         from extractor import intelligence
 
-        folder = _out(out)
         when = _since(since)
+        if status is not None and status not in intelligence.STATUSES:
+            fail(f"status {status!r} is not one of {', '.join(intelligence.STATUSES)}")
+        folder = _out(out)
         if rebuild:
             _run(lambda: intelligence.rebuild(folder))
         found = _run(lambda: intelligence.signals(folder, status, when))
@@ -167,6 +173,8 @@ def register(app: typer.Typer) -> None:
 
         if as_json and as_csv:
             fail("--json and --csv: choose one")
+        if by not in ("month", "issue"):
+            fail(f"--by {by!r}: month or issue")
         folder = _out(out)
         found: dict[str, Any] = _run(lambda: intelligence.trends(folder, by))
         if as_json:

@@ -25,6 +25,7 @@ __all__ = [
     "STATUSES",
     "Updated",
     "after_run",
+    "built",
     "rebuild",
     "related",
     "require_extra",
@@ -92,6 +93,13 @@ def after_run(out_dir: Path, scan_ids: Iterable[str] | None) -> None:
         update(out_dir, ids)
     except Exception as exc:  # reported, not raised: the scans are written, the next read rebuilds
         _log.warning("archive intelligence not updated: %s", exc)
+
+
+def built(out_dir: Path) -> bool:
+    """Whether a store exists for `out_dir` (a first build of a large archive takes a while: say so first)."""
+    from extractor.intelligence._store import store_dir
+
+    return (store_dir(_home(), out_dir) / "state.pickle").is_file()
 
 
 def _state(out_dir: Path) -> Any:
