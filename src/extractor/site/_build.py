@@ -1,0 +1,254 @@
+"""Building the site: pages written to a docs folder only when they change, mkdocs (Material) building only the
+pages that changed, then Pagefind indexing the result.
+
+Layout: the site goes to DEST; its sources (mkdocs.yml, docs/, the parse cache) live beside it in `.{DEST}.src`,
+since mkdocs refuses a docs folder inside the site folder. A marker file in DEST records the configuration the
+site was built with: a change of configuration or of mkdocs/Material version means a clean build, otherwise
+mkdocs' dirty build skips every page whose source is older than its HTML.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.resources
+import json
+import logging
+import subprocess
+import time
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from extractor.errors import ConfigError, SiteError
+from extractor.output import atomic_write
+from extractor.site._load import load_scans
+from extractor.site._pages import render_site
+
+MARKER = ".extractor-site"
+_STATIC = ("site.css", "explorer.js", "search.js")
+_NAV = (
+    ("Home", "index.md"),
+    ("Issues", "issues.md"),
+    ("Signals", "signals.md"),
+    ("Charts", "charts.md"),
+    ("Tags", "tags.md"),
+    ("Search", "search.md"),
+)
+_PAGEFIND_TIMEOUT = 900.0
+
+
+@dataclass
+class SiteReport:
+    dest: Path
+    scans: int = 0
+    pages: int = 0
+    written: int = 0  # docs files created or changed this build
+    removed: int = 0
+    parsed: int = 0  # scan pages parsed (the rest came from the cache)
+    clean: bool = False  # every page built, not only the changed ones
+    intelligence: bool = False
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def work_dir(dest: Path) -> Path:
+    return dest.parent / f".{dest.name}.src"
+
+
+def _versions() -> str:
+    found = []
+    for name in ("mkdocs", "mkdocs-material", "pagefind-bin"):
+        try:
+            found.append(f"{name}={version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name}=?")
+    return ",".join(found)
+
+
+def mkdocs_config(docs: Path, dest: Path) -> str:
+    """The mkdocs.yml of the site. Nothing in it loads from the network: no web fonts, no CDN, no analytics."""
+    nav = "\n".join(f"  - {title}: {path}" for title, path in _NAV)
+    return f"""site_name: Horizon scans
+docs_dir: {json.dumps(str(docs))}
+site_dir: {json.dumps(str(dest))}
+use_directory_urls: false
+theme:
+  name: material
+  font: false
+  features:
+    - navigation.tabs
+  palette:
+    - media: "(prefers-color-scheme: light)"
+      scheme: default
+      toggle:
+        icon: material/brightness-7
+        name: Switch to dark mode
+    - media: "(prefers-color-scheme: dark)"
+      scheme: slate
+      toggle:
+        icon: material/brightness-4
+        name: Switch to light mode
+plugins: []
+extra_css:
+  - assets/site.css
+extra:
+  generator: false
+nav:
+{nav}
+not_in_nav: |
+  /scans/
+  /issues/
+  /tags/
+  /timelines/
+"""
+
+
+def _write_if_changed(path: Path, data: bytes) -> bool:
+    """Writes only a changed file, so that its modification time tells mkdocs what to rebuild."""
+    with contextlib.suppress(OSError):
+        if path.read_bytes() == data:
+            return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, data)
+    return True
+
+
+def _html_of(docs_path: str) -> str:
+    return docs_path[:-3] + ".html" if docs_path.endswith(".md") else docs_path
+
+
+def _check_dest(dest: Path) -> None:
+    if dest.exists() and not dest.is_dir():
+        raise SiteError(f"{dest} is a file, not a folder for the site")
+    if dest.is_dir() and not (dest / MARKER).exists() and any(dest.iterdir()):
+        raise SiteError(f"{dest} holds files that are not an extractor site: choose a new or empty folder")
+
+
+def _intelligence(out: Path, report: SiteReport) -> dict[str, Any] | None:
+    try:
+        from extractor.intelligence import snapshot  # type: ignore[attr-defined,import-not-found,unused-ignore]
+    except ImportError:
+        return None  # the archive intelligence is optional: no related scans, no timelines
+    try:
+        result = snapshot(out)
+    except Exception as exc:  # the site is still worth building without it; the report says why
+        report.warnings.append(f"archive intelligence unavailable: {exc}")
+        return None
+    return result if isinstance(result, dict) else None
+
+
+class _Collect(logging.Handler):
+    def __init__(self, into: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.into.append(record.getMessage())
+
+
+def _mkdocs(config_file: Path, dirty: bool, report: SiteReport) -> None:
+    try:
+        from mkdocs.commands.build import build
+        from mkdocs.config import load_config
+        from mkdocs.exceptions import MkDocsException
+    except ImportError as exc:
+        raise ConfigError("the site needs the 'site' extra: uv sync --extra site") from exc
+    logger = logging.getLogger("mkdocs")
+    handler, level, propagate = _Collect(report.warnings), logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False  # mkdocs' messages go to the report, not to the caller's terminal
+    try:
+        config = load_config(config_file=str(config_file))
+        config.plugins.on_startup(command="build", dirty=dirty)
+        try:
+            build(config, dirty=dirty)
+        finally:
+            config.plugins.on_shutdown()
+    except (MkDocsException, OSError) as exc:
+        raise SiteError(f"mkdocs could not build the site: {exc}") from exc
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
+def pagefind_executable() -> str:
+    try:
+        from pagefind_bin import get_executable  # type: ignore[import-not-found,unused-ignore]
+    except ImportError as exc:
+        raise ConfigError("the site needs the 'site' extra: uv sync --extra site") from exc
+    return str(get_executable())
+
+
+def _pagefind(dest: Path) -> None:
+    """Indexes the scan pages (their `data-pagefind-body`); the index goes to DEST/pagefind."""
+    cmd = [pagefind_executable(), "--site", str(dest), "--output-subdir", "pagefind", "--silent"]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=_PAGEFIND_TIMEOUT, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SiteError(f"the search indexer failed: {exc}") from exc
+    if done.returncode != 0:
+        last = (done.stderr or done.stdout).strip().splitlines()
+        raise SiteError(f"the search indexer failed (exit {done.returncode}): {last[-1] if last else ''}")
+
+
+def build_site(out: Path, dest: Path, *, snapshot: Any = "auto", clean: bool = False) -> SiteReport:
+    """Builds (or updates) the static site of the scans in `out` into `dest`.
+
+    `snapshot`: the archive intelligence (`extractor.intelligence.snapshot(out)` is called when "auto" and the
+    module is there), a dict, or None for none. `clean` rebuilds every page instead of the changed ones."""
+    out, dest = out.resolve(), dest.resolve()
+    _check_dest(dest)
+    report = SiteReport(dest=dest)
+    work = work_dir(dest)
+    docs = work / "docs"
+    started = time.perf_counter()
+
+    loaded = load_scans(out, work / "scans.cache")
+    report.scans, report.parsed, report.skipped = len(loaded.entries), loaded.parsed, loaded.skipped
+    snap = _intelligence(out, report) if snapshot == "auto" else snapshot
+    report.intelligence = snap is not None
+    report.seconds["load"] = time.perf_counter() - started
+
+    t = time.perf_counter()
+    files = {path: text.encode("utf-8") for path, text in render_site(loaded.entries, snap).items()}
+    static = importlib.resources.files("extractor.site") / "assets"
+    for name in _STATIC:
+        files[f"assets/{name}"] = static.joinpath(name).read_bytes()
+    report.pages = sum(1 for p in files if p.endswith(".md"))
+    report.seconds["render"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    config_text = mkdocs_config(docs, dest)
+    stamp = hashlib.sha256(f"{config_text}\n{_versions()}".encode()).hexdigest()
+    marker = dest / MARKER
+    previous = marker.read_text(encoding="utf-8").strip() if marker.is_file() else ""
+    report.clean = clean or previous != stamp
+    if report.clean:
+        marker.unlink(missing_ok=True)  # a build that stops half-way must not pass for a complete one
+    for path, data in files.items():
+        report.written += _write_if_changed(docs / path, data)
+    for stale in [p for p in docs.rglob("*") if p.is_file()] if docs.is_dir() else []:
+        rel = stale.relative_to(docs).as_posix()
+        if rel not in files:
+            stale.unlink()
+            (dest / _html_of(rel)).unlink(missing_ok=True)
+            report.removed += 1
+    _write_if_changed(work / "mkdocs.yml", config_text.encode("utf-8"))
+    report.seconds["write"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    dest.mkdir(parents=True, exist_ok=True)
+    _mkdocs(work / "mkdocs.yml", dirty=not report.clean, report=report)
+    report.seconds["mkdocs"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    _pagefind(dest)
+    report.seconds["search"] = time.perf_counter() - t
+    atomic_write(marker, stamp.encode("ascii"))
+    report.seconds["total"] = time.perf_counter() - started
+    return report
