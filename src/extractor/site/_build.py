@@ -14,7 +14,8 @@ import hashlib
 import importlib.resources
 import json
 import logging
-import subprocess
+import os
+import secrets
 import time
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -22,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from extractor.errors import ConfigError, SiteError
-from extractor.output import atomic_write
 from extractor.site._load import load_scans
 from extractor.site._pages import render_site
+from extractor.site._search import shards, update_search
 
 MARKER = ".extractor-site"
 _STATIC = ("site.css", "explorer.js", "search.js")
@@ -36,7 +37,6 @@ _NAV = (
     ("Tags", "tags.md"),
     ("Search", "search.md"),
 )
-_PAGEFIND_TIMEOUT = 900.0
 
 
 @dataclass
@@ -48,6 +48,7 @@ class SiteReport:
     removed: int = 0
     parsed: int = 0  # scan pages parsed (the rest came from the cache)
     clean: bool = False  # every page built, not only the changed ones
+    search_shards: int = 0  # search shards indexed this build
     intelligence: bool = False
     skipped: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -106,14 +107,34 @@ not_in_nav: |
 """
 
 
+def _replace(path: Path, data: bytes) -> None:
+    """A temporary file renamed over the target: a reader never sees half a page. No fsync: these files are
+    regenerated from OUT by the next build, and thousands of fsyncs would dominate the build's time."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def _write_if_changed(path: Path, data: bytes) -> bool:
     """Writes only a changed file, so that its modification time tells mkdocs what to rebuild."""
     with contextlib.suppress(OSError):
         if path.read_bytes() == data:
             return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, data)
+    _replace(path, data)
     return True
+
+
+def _read_json(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
 def _html_of(docs_path: str) -> str:
@@ -146,7 +167,10 @@ class _Collect(logging.Handler):
         self.into = into
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.into.append(record.getMessage())
+        message = record.getMessage()
+        # mkdocs warns on every dirty build; its worry (stale navigation) does not apply to a fixed nav.
+        if "'dirty' build" not in message:
+            self.into.append(message)
 
 
 def _mkdocs(config_file: Path, dirty: bool, report: SiteReport) -> None:
@@ -176,26 +200,6 @@ def _mkdocs(config_file: Path, dirty: bool, report: SiteReport) -> None:
         logger.propagate = propagate
 
 
-def pagefind_executable() -> str:
-    try:
-        from pagefind_bin import get_executable  # type: ignore[import-not-found,unused-ignore]
-    except ImportError as exc:
-        raise ConfigError("the site needs the 'site' extra: uv sync --extra site") from exc
-    return str(get_executable())
-
-
-def _pagefind(dest: Path) -> None:
-    """Indexes the scan pages (their `data-pagefind-body`); the index goes to DEST/pagefind."""
-    cmd = [pagefind_executable(), "--site", str(dest), "--output-subdir", "pagefind", "--silent"]
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=_PAGEFIND_TIMEOUT, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise SiteError(f"the search indexer failed: {exc}") from exc
-    if done.returncode != 0:
-        last = (done.stderr or done.stdout).strip().splitlines()
-        raise SiteError(f"the search indexer failed (exit {done.returncode}): {last[-1] if last else ''}")
-
-
 def build_site(out: Path, dest: Path, *, snapshot: Any = "auto", clean: bool = False) -> SiteReport:
     """Builds (or updates) the static site of the scans in `out` into `dest`.
 
@@ -214,24 +218,32 @@ def build_site(out: Path, dest: Path, *, snapshot: Any = "auto", clean: bool = F
     report.intelligence = snap is not None
     report.seconds["load"] = time.perf_counter() - started
 
+    config_text = mkdocs_config(docs, dest)
+    stamp = hashlib.sha256(f"{config_text}\n{_versions()}".encode()).hexdigest()
+    marker = dest / MARKER
+    previous_stamp = marker.read_text(encoding="utf-8").strip() if marker.is_file() else ""
+    report.clean = clean or previous_stamp != stamp
+    keys_file, search_file = work / "pages.json", work / "search.json"
+    # Fingerprints count only for pages still on disk, and not at all for a clean build.
+    previous = {} if report.clean else {p: k for p, k in _read_json(keys_file).items() if (docs / p).is_file()}
+
     t = time.perf_counter()
-    files = {path: text.encode("utf-8") for path, text in render_site(loaded.entries, snap).items()}
+    rendered = render_site(loaded.entries, snap, previous)
     static = importlib.resources.files("extractor.site") / "assets"
+    files: dict[str, bytes | None] = {p: None if text is None else text.encode("utf-8") for p, text in rendered.pages.items()}
     for name in _STATIC:
         files[f"assets/{name}"] = static.joinpath(name).read_bytes()
     report.pages = sum(1 for p in files if p.endswith(".md"))
     report.seconds["render"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    config_text = mkdocs_config(docs, dest)
-    stamp = hashlib.sha256(f"{config_text}\n{_versions()}".encode()).hexdigest()
-    marker = dest / MARKER
-    previous = marker.read_text(encoding="utf-8").strip() if marker.is_file() else ""
-    report.clean = clean or previous != stamp
     if report.clean:
         marker.unlink(missing_ok=True)  # a build that stops half-way must not pass for a complete one
+        keys_file.unlink(missing_ok=True)
+        search_file.unlink(missing_ok=True)
     for path, data in files.items():
-        report.written += _write_if_changed(docs / path, data)
+        if data is not None:
+            report.written += _write_if_changed(docs / path, data)
     for stale in [p for p in docs.rglob("*") if p.is_file()] if docs.is_dir() else []:
         rel = stale.relative_to(docs).as_posix()
         if rel not in files:
@@ -244,11 +256,18 @@ def build_site(out: Path, dest: Path, *, snapshot: Any = "auto", clean: bool = F
     t = time.perf_counter()
     dest.mkdir(parents=True, exist_ok=True)
     _mkdocs(work / "mkdocs.yml", dirty=not report.clean, report=report)
+    _replace(keys_file, json.dumps(rendered.keys).encode("utf-8"))
     report.seconds["mkdocs"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    _pagefind(dest)
+    plan = shards(loaded.entries)
+    fingerprints = {
+        shard: hashlib.sha256(repr([rendered.keys[f"scans/{i}.md"] for i in sorted(ids)]).encode()).hexdigest()
+        for shard, ids in plan.items()
+    }
+    report.search_shards = update_search(dest, plan, fingerprints, {} if report.clean else _read_json(search_file))
+    _replace(search_file, json.dumps(fingerprints).encode("utf-8"))
     report.seconds["search"] = time.perf_counter() - t
-    atomic_write(marker, stamp.encode("ascii"))
+    _replace(marker, stamp.encode("ascii"))
     report.seconds["total"] = time.perf_counter() - started
     return report

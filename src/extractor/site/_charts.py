@@ -50,7 +50,7 @@ def _figure(title: str, svg_body: list[str], names: list[str]) -> str:
     label = escape(title)
     return (
         f'<figure class="xs-chart"><svg viewBox="0 0 {_W} {_H}" role="img" aria-label="{label}">'
-        f"<title>{label}</title>{''.join(svg_body)}</svg>{_legend(names)}<figcaption>{label}</figcaption></figure>"
+        f"<title>{label}</title>{''.join(svg_body)}</svg>{_legend(names)}</figure>"
     )
 
 
@@ -127,5 +127,5 @@ def matrix(title: str, months: list[str], rows: dict[str, list[int]]) -> str:
     label = escape(title)
     return (
         f'<figure class="xs-chart"><svg viewBox="0 0 {_W} {height}" role="img" aria-label="{label}">'
-        f"<title>{label}</title>{''.join(parts)}</svg><figcaption>{label}</figcaption></figure>"
+        f"<title>{label}</title>{''.join(parts)}</svg></figure>"
     )

@@ -39,13 +39,12 @@ class Tag:
     kind: str
     label: str  # the first spelling met
     scan_ids: list[str] = field(default_factory=list)
+    #: The tag's page, docs-relative; None for a free-text tag too rare to have one. Set once every scan is in.
+    path: str | None = None
 
-    @property
-    def path(self) -> str | None:
-        """The tag's page, docs-relative; None for a free-text tag too rare to have one."""
-        if self.kind in ("keyword", "theme") and len(self.scan_ids) < MIN_FREE_TAG_SCANS:
-            return None
-        return f"tags/{self.kind}-{slug(self.label)}.md"
+    def settle(self) -> None:
+        rare = self.kind in ("keyword", "theme") and len(self.scan_ids) < MIN_FREE_TAG_SCANS
+        self.path = None if rare else f"tags/{self.kind}-{slug(self.label)}.md"
 
 
 @dataclass(frozen=True)
@@ -193,6 +192,8 @@ def build_archive(entries: list[ScanEntry], snapshot: dict[str, Any] | None) -> 
         for row in s.signals:
             status = status_of.get((e.id, fold(row.name)))
             signals.append(SignalRow(row.name, row.description, row.relevancy, e.id, status))
+    for tag in tags.values():
+        tag.settle()
     ordered = dict(sorted(issues.items(), key=lambda kv: (kv[1][0].date or "", kv[0]), reverse=True))
     trends = snap.get("trends")
     return Archive(

@@ -23,7 +23,7 @@ from extractor.parse import parse
 
 _ID_PAGE = re.compile(r"[0-9a-f]{32}\.md")
 _ORIGIN_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,8 @@ class ScanEntry:
     source: str | None = None
     #: Evidence quotes per table row: (table, row name folded) -> quotes.
     evidence: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    #: Changes whenever the page or its sidecar changes (their sizes and modification times).
+    stamp: str = ""
 
 
 @dataclass
@@ -82,7 +84,7 @@ def _sidecar(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _entry(scan_id: str, scan: Scan, sidecar: dict[str, Any]) -> ScanEntry:
+def _entry(scan_id: str, scan: Scan, sidecar: dict[str, Any], stamp: str) -> ScanEntry:
     prov = sidecar.get("provenance")
     prov = prov if isinstance(prov, dict) else {}
     day = (
@@ -107,6 +109,7 @@ def _entry(scan_id: str, scan: Scan, sidecar: dict[str, Any]) -> ScanEntry:
         date=day,
         source=source if isinstance(source, str) and source else None,
         evidence=evidence,
+        stamp=stamp,
     )
 
 
@@ -145,7 +148,7 @@ def load_scans(out: Path, cache_path: Path | None = None) -> Loaded:
             skipped.append((page.name, str(exc)))
             continue
         parsed += 1
-        fresh[scan_id] = (key, _entry(scan_id, scan, _sidecar(sidecar_path)))
+        fresh[scan_id] = (key, _entry(scan_id, scan, _sidecar(sidecar_path), repr(key)))
     if cache_path is not None and (parsed or len(fresh) != len(cache)):
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(cache_path, pickle.dumps((_CACHE_VERSION, fresh), protocol=pickle.HIGHEST_PROTOCOL))

@@ -8,19 +8,25 @@ works from any folder or sub-path.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib.resources
 import json
-import posixpath
 import re
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from extractor.models import ENTRY_TABLES
+from extractor.models import CATEGORIES, ENTRY_TABLES
 from extractor.render import default_sections
 from extractor.site import _charts
 from extractor.site._data import TAG_KINDS, Archive, Memory, build_archive, fold, keyword_trends, per_month
 from extractor.site._load import ScanEntry
+from extractor.site._search import shards
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SIGNAL_COLUMNS = (
@@ -70,11 +76,10 @@ class _Renderer:
         self.archive = archive
 
     def render(self, template: str, path: str, title: str, *, hide_toc: bool = True, **context: Any) -> str:
-        base = posixpath.dirname(path)
+        prefix = "../" * path.count("/")  # every target is docs-relative
 
         def u(target: str) -> str:
-            html = target[:-3] + ".html" if target.endswith(".md") else target
-            return posixpath.relpath(html, base or ".")
+            return prefix + (target[:-3] + ".html" if target.endswith(".md") else target)
 
         body = _env.get_template(template).render(
             archive=self.archive, u=u, safe_url=safe_url, fold=fold, **context
@@ -119,7 +124,8 @@ def _month_series(months: list[str], counts: dict[str, Counter[str]]) -> dict[st
     totals: Counter[str] = Counter()
     for c in counts.values():
         totals.update(c)
-    names = [n for n, _ in totals.most_common()]
+    # A fixed order (the category list first) gives each category the same colour in every chart.
+    names = sorted(totals, key=lambda n: (CATEGORIES.index(n) if n in CATEGORIES else len(CATEGORIES), n))
     return {n: [counts.get(m, Counter())[n] for m in months] for n in names}
 
 
@@ -133,35 +139,85 @@ def _memory_months(a: Archive, m: Memory, months: list[str]) -> list[int]:
     return [per[mo] for mo in months]
 
 
-def render_site(entries: list[ScanEntry], snapshot: dict[str, Any] | None) -> dict[str, str]:
-    """Docs-relative path -> file text, for every page and generated asset of the site."""
+def _code_version() -> str:
+    """Changes when the templates or this module change, so that every page is rendered again."""
+    digest = hashlib.sha256(Path(__file__).read_bytes() + Path(_charts.__file__).read_bytes())
+    for item in sorted((importlib.resources.files("extractor.site") / "templates").iterdir(), key=lambda t: t.name):
+        digest.update(item.read_bytes())
+    return digest.hexdigest()
+
+
+_CODE = _code_version()
+
+
+def _key(*parts: Any) -> str:
+    return hashlib.sha256(repr((_CODE, *parts)).encode("utf-8")).hexdigest()
+
+
+def _brief(e: ScanEntry) -> tuple[str, str, str | None, str | None]:
+    return (e.id, e.scan.title, e.date, e.scan.category)
+
+
+@dataclass
+class Rendered:
+    #: Docs-relative path -> file text; None for a page whose inputs did not change (its file stays as it is).
+    pages: dict[str, str | None]
+    #: Docs-relative path -> fingerprint of the page's inputs, for the next build.
+    keys: dict[str, str]
+
+
+def render_site(
+    entries: list[ScanEntry], snapshot: dict[str, Any] | None, previous: dict[str, str] | None = None
+) -> Rendered:
+    """Every page and generated asset of the site. A per-scan, per-issue, per-tag or per-signal page whose
+    fingerprint equals `previous[path]` is not rendered again (the aggregate pages always are: they are few)."""
     a = build_archive(entries, snapshot)
     r = _Renderer(a)
-    pages: dict[str, str] = {}
+    out = Rendered({}, {})
+    previous = previous or {}
+
+    def page(path: str, key: str, render: Callable[[], str]) -> None:
+        out.keys[path] = key
+        out.pages[path] = None if previous.get(path) == key else render()
+
     memories_of: dict[str, list[Memory]] = {}
     for m in a.memories:
         for o in m.occurrences:
             if m not in memories_of.setdefault(o["scan_id"], []):
                 memories_of[o["scan_id"]].append(m)
     for e in entries:
-        pages[f"scans/{e.id}.md"] = _scan_page(r, e, memories_of)
+        s = e.scan
+        tag_paths = [t.path if t else None for t in (
+            *(a.tag("keyword", k) for k in s.keywords), *(a.tag("theme", k) for k in s.themes),
+            a.tag("category", s.category or ""), a.tag("type", s.type or ""),
+        )]
+        related = [(i, a.by_id[i].scan.title, a.by_id[i].date, sc) for i, sc in a.related.get(e.id, []) if i in a.by_id]
+        mems = [(m.path, m.name, m.status, m.count) for m in memories_of.get(e.id, [])]
+        page(f"scans/{e.id}.md", _key(e.stamp, tag_paths, related, mems), functools.partial(_scan_page, r, e, memories_of))
     for origin, members in a.issues.items():
         path = a.issue_path(origin)
-        pages[path] = r.render(
-            "issue.html", path, f"Issue {origin or '(no origin)'}",
+        page(path, _key(origin, members[0].scan.origin_url, [_brief(e) for e in members]), functools.partial(
+            r.render, "issue.html", path, f"Issue {origin or '(no origin)'}",
             origin=origin, day=members[0].date, entries=members, origin_url=members[0].scan.origin_url,
-        )
+        ))
     for tag in a.tags.values():
         if tag.path:
-            pages[tag.path] = r.render(
-                "tag.html", tag.path, f"{tag.kind.capitalize()}: {tag.label}",
-                kind=tag.kind, tag=tag, entries=[a.by_id[i] for i in tag.scan_ids],
-            )
+            members = [a.by_id[i] for i in tag.scan_ids]
+            page(tag.path, _key(tag.kind, tag.label, [_brief(e) for e in members]), functools.partial(
+                r.render, "tag.html", tag.path, f"{tag.kind.capitalize()}: {tag.label}",
+                kind=tag.kind, tag=tag, entries=members,
+            ))
     months = a.months()
     for m in a.memories:
         occurrences = [(o, a.by_id[o["scan_id"]]) for o in m.occurrences if o["scan_id"] in a.by_id]
-        chart = _charts.stacked_bars(f"{m.name}: scans per month", months, {"occurrences": _memory_months(a, m, months)})
-        pages[m.path] = r.render("timeline.html", m.path, f"Signal: {m.name}", m=m, occurrences=occurrences, chart=chart)
+
+        def timeline(m: Memory = m, occurrences: list[tuple[dict[str, Any], ScanEntry]] = occurrences) -> str:
+            counts = {"occurrences": _memory_months(a, m, months)}
+            chart = _charts.stacked_bars(f"{m.name}: occurrences per month", months, counts)
+            return r.render("timeline.html", m.path, f"Signal: {m.name}", m=m, occurrences=occurrences, chart=chart)
+
+        page(m.path, _key(repr(m), months, [_brief(e) for _, e in occurrences]), timeline)
+    pages = out.pages
 
     groups = []
     for kind, label in zip(TAG_KINDS, ("Categories", "Types", "Themes", "Keywords"), strict=True):
@@ -187,9 +243,9 @@ def render_site(entries: list[ScanEntry], snapshot: dict[str, Any] | None) -> di
         recurring=a.memories[:_TOP_RECURRING],
         keywords_chart=_charts.lines("Keyword trends: scans per month", *keyword_trends(a)),
     )
-    pages["search.md"] = r.render("search.html", "search.md", "Search")
+    pages["search.md"] = r.render("search.html", "search.md", "Search", shards=list(shards(entries)))
     pages["index.md"] = _home(r, a, months, scans_chart)
-    return pages
+    return out
 
 
 def _home(r: _Renderer, a: Archive, months: list[str], chart: str) -> str:
