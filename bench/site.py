@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import functools
 import json
+import os
 import random
 import shutil
 import sys
@@ -77,6 +78,23 @@ def write_archive(out: Path, count: int, seed: int = 11) -> None:
         origin = f"{2023 + month // 12}{month % 12 + 1:02d}{(n // 4) % 28 + 1:02d}{'abcd'[n % 4]}"
         scan, prov = make_scan(rng, n, origin)
         od.write(scan, prov)
+
+
+def cpu() -> float:
+    """CPU seconds of this process and its finished children (the search indexer): on a shared machine the
+    wall time also counts other people's work, this does not."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def timed_build(out: Path, dest: Path, figures: dict[str, float | int | None], name: str) -> None:
+    before = cpu()
+    report = build_site(out, dest, snapshot=None)
+    figures[f"{name}_s"] = report.seconds["total"]
+    figures[f"{name}_cpu_s"] = cpu() - before
+    for phase in ("load", "render", "mkdocs", "search"):
+        figures[f"{name}_{phase}_s"] = report.seconds[phase]
+    figures[f"{name}_pages_written"] = report.written
 
 
 def size(path: Path) -> int:
@@ -156,29 +174,23 @@ def main() -> int:
     figures: dict[str, float | int | None] = {"scans": args.scans}
     try:
         write_archive(out, args.scans)
-        t = time.perf_counter()
+        t, before = time.perf_counter(), cpu()
         for page in out.glob("*.md"):
             parse(page.read_text(encoding="utf-8"))
         figures["baseline_parse_s"] = time.perf_counter() - t
+        figures["baseline_parse_cpu_s"] = cpu() - before
 
-        report = build_site(out, dest, snapshot=None)
-        figures["full_build_s"] = report.seconds["total"]
-        figures["full_mkdocs_s"] = report.seconds["mkdocs"]
-        figures["full_search_s"] = report.seconds["search"]
-        figures["pages"] = report.pages
-
+        timed_build(out, dest, figures, "full")
+        figures["pages"] = sum(1 for _ in dest.rglob("*.html"))
         scan, prov = make_scan(random.Random(99), args.scans + 1, "20251231z")
         OutputDir(out).write(scan, prov)
-        report = build_site(out, dest, snapshot=None)
-        figures["one_new_scan_s"] = report.seconds["total"]
-        figures["one_new_scan_pages_written"] = report.written
-        report = build_site(out, dest, snapshot=None)
-        figures["nothing_new_s"] = report.seconds["total"]
+        timed_build(out, dest, figures, "one_new_scan")
+        timed_build(out, dest, figures, "nothing_new")
 
         figures["site_bytes"] = size(dest)
         figures["pagefind_index_bytes"] = size(dest / "pagefind")
         figures["pagefind_first_result_s"] = first_result(dest, "harbour")
-        figures["full_over_baseline"] = figures["full_build_s"] / figures["baseline_parse_s"]  # type: ignore[operator]
+        figures["full_over_baseline"] = figures["full_s"] / figures["baseline_parse_s"]  # type: ignore[operator]
         if args.lunr:
             seconds, index = lunr_build(dest)
             figures["lunr_build_s"], figures["lunr_index_bytes"] = seconds, index
@@ -191,7 +203,7 @@ def main() -> int:
     else:
         for key, value in figures.items():
             print(f"{key:32} {value:.2f}" if isinstance(value, float) else f"{key:32} {value}")
-        print(f"goals: full build <= 90 s ({'met' if figures['full_build_s'] <= 90 else 'MISSED'}), "  # type: ignore[operator]
+        print(f"goals: full build <= 90 s ({'met' if figures['full_s'] <= 90 else 'MISSED'}), "  # type: ignore[operator]
               f"one new scan <= 15 s ({'met' if figures['one_new_scan_s'] <= 15 else 'MISSED'})")  # type: ignore[operator]
     return 0
 

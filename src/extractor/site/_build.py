@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor.errors import ConfigError, SiteError
+from extractor.site import _hook
 from extractor.site._load import load_scans
 from extractor.site._pages import render_site
 from extractor.site._search import shards, update_search
@@ -93,6 +94,8 @@ theme:
         icon: material/brightness-4
         name: Switch to light mode
 plugins: []
+hooks:
+  - {json.dumps(str(Path(_hook.__file__).resolve()))}
 extra_css:
   - assets/site.css
 extra:
@@ -127,6 +130,15 @@ def _write_if_changed(path: Path, data: bytes) -> bool:
     path.parent.mkdir(parents=True, exist_ok=True)
     _replace(path, data)
     return True
+
+
+def _split_body(page: bytes) -> tuple[bytes, bytes]:
+    """A page's markdown source (front matter and a marker naming the body's digest) and its HTML body: see
+    `_hook`. The marker changes with the body, so mkdocs' dirty build sees every changed body."""
+    end = page.index(b"\n---\n", 4) + 5
+    body = page[end:].strip()
+    marker = hashlib.sha256(body).hexdigest()[:16]
+    return page[:end] + f"\nXS-BODY-{marker}\n".encode("ascii"), body
 
 
 def _read_json(path: Path) -> dict[str, str]:
@@ -243,11 +255,15 @@ def build_site(out: Path, dest: Path, *, snapshot: Any = "auto", clean: bool = F
         search_file.unlink(missing_ok=True)
     for path, data in files.items():
         if data is not None:
+            if path.endswith(".md"):
+                data, body = _split_body(data)
+                _write_if_changed(_hook.body_path(docs, path), body)
             report.written += _write_if_changed(docs / path, data)
     for stale in [p for p in docs.rglob("*") if p.is_file()] if docs.is_dir() else []:
         rel = stale.relative_to(docs).as_posix()
         if rel not in files:
             stale.unlink()
+            _hook.body_path(docs, rel).unlink(missing_ok=True)
             (dest / _html_of(rel)).unlink(missing_ok=True)
             report.removed += 1
     _write_if_changed(work / "mkdocs.yml", config_text.encode("utf-8"))

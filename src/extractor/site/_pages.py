@@ -65,8 +65,7 @@ def _title_meta(text: str) -> str:
 
 
 def _page(title: str, body: str, *, hide_toc: bool = True) -> str:
-    # Python-Markdown ends a raw HTML block at a blank line: the body must have none.
-    body = "\n".join(line for line in body.splitlines() if line.strip())
+    # The body reaches the page through the build's hook, not through Python-Markdown (see `_hook`).
     hide = "hide:\n  - toc\n" if hide_toc else ""
     return f"---\ntitle: {_title_meta(title)}\n{hide}---\n\n{body}\n"
 
@@ -105,7 +104,7 @@ def _scan_page(r: _Renderer, e: ScanEntry, memories_of: dict[str, list[Memory]])
     sections = e.scan.layout.sections or default_sections(e.scan)
     path = f"scans/{e.id}.md"
     return r.render(
-        "scan.html", path, e.scan.title or "(untitled)", hide_toc=False,
+        "scan.html", path, e.scan.title or "(untitled)",
         e=e, s=e.scan, sections=sections, tables=_tables(e), related=related, memories=memories_of.get(e.id, []),
     )
 
