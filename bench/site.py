@@ -33,14 +33,15 @@ from extractor.output import OutputDir
 from extractor.parse import parse
 from extractor.site import build_site, work_dir
 
-WORDS = (
+_PARAGRAPH = (
     "grid heat water soil city repair cargo bike tidal storage sensor farm data harbour pump tank school screen "
     "privacy drone battery solar wind hydrogen rail bus tram bridge flood drought forest wildfire insurance "
     "housing rent cooperative union wage robot model chip cloud energy waste plastic textile fashion food "
     "protein insect algae seaweed fishing port shipping tourism festival museum library archive language "
     "translation health clinic vaccine elderly care childcare pension tax budget council mayor election "
     "protest court law regulation standard open source license commons map satellite weather climate carbon"
-).split()
+)
+WORDS = _PARAGRAPH.split(" ")
 
 
 def sentence(rng: random.Random, n: int) -> str:

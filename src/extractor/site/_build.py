@@ -22,7 +22,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from extractor.errors import ConfigError, SiteError
+from extractor.errors import ConfigError, ExtractorError, Outcome, SiteError
 from extractor.site import _hook
 from extractor.site._load import load_scans
 from extractor.site._pages import render_site
@@ -287,3 +287,22 @@ def build_site(out: Path, dest: Path, *, snapshot: Any = "auto", clean: bool = F
     _replace(marker, stamp.encode("ascii"))
     report.seconds["total"] = time.perf_counter() - started
     return report
+
+
+def _wrote(outcome: str) -> bool:
+    try:
+        return Outcome(outcome).succeeded
+    except ValueError:  # a code this version does not know wrote nothing it could show
+        return False
+
+
+def site_after_run(out: Path, dest: Path, outcomes: dict[str, str]) -> str:
+    """For a scheduled run (`watch --site`): rebuilds the site when the run wrote a scan; returns what happened
+    in one line. A failed build does not fail the run (its scans are written): the line says why."""
+    if not any(_wrote(o) for o in outcomes.values()):
+        return "site: nothing new"
+    try:
+        report = build_site(out, dest)
+    except ExtractorError as exc:
+        return f"site: not rebuilt: {exc}"
+    return f"site: {report.scans} scans, {report.written} pages written in {report.seconds['total']:.1f} s"
