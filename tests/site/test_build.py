@@ -16,7 +16,7 @@ from extractor.errors import SiteError
 from extractor.models import Signal
 from extractor.output import OutputDir
 from extractor.site import build_site, site_after_run
-from tests.site.conftest import HOSTILE_KEYWORD, HOSTILE_TITLE, Built, hostile_scan, make_out, make_snapshot
+from tests.site.conftest import HOSTILE_KEYWORD, Built, hostile_scan, make_out, make_snapshot
 
 EXTERNAL = re.compile(r"""<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)=["']?(?:https?:)?//""", re.IGNORECASE)
 
@@ -157,7 +157,7 @@ def test_unreadable_page_is_reported_and_left_out(tmp_path: Path) -> None:
 
 
 def test_without_intelligence_every_signal_is_still_listed(tmp_path: Path) -> None:
-    out, dest, ids = _small_out(tmp_path)
+    out, dest, _ = _small_out(tmp_path)
     report = build_site(out, dest)  # "auto": the intelligence module is not on this branch, or finds nothing
     data = (dest / "assets" / "signals-data.js").read_text(encoding="utf-8")
     assert "Cells from kelp" in data and "Heat tanks as grid batteries" in data
