@@ -206,3 +206,27 @@ def test_snapshot_fields_may_be_missing(tmp_path: Path) -> None:
     del snapshot["trends"]
     report = build_site(out, dest, snapshot=snapshot)
     assert report.intelligence and len(list((dest / "timelines").glob("*.html"))) == 1
+
+
+def test_an_empty_folder_gives_an_empty_site(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    report = build_site(tmp_path / "out", tmp_path / "site", snapshot=None)
+    assert report.scans == 0 and (tmp_path / "site" / "index.html").is_file()
+    assert "No scans yet." in (tmp_path / "site" / "search.html").read_text(encoding="utf-8")
+
+
+def test_search_shards_are_quarters_capped_in_size() -> None:
+    from datetime import date, timedelta
+
+    from extractor.site._load import ScanEntry
+    from extractor.site._search import SHARD_MAX, shards
+
+    scan, _ = hostile_scan()
+    day = date(2025, 7, 1)
+    entries = [ScanEntry(id=f"{n:032x}", scan=scan, date=(day + timedelta(days=n % 80)).isoformat())
+               for n in range(SHARD_MAX + 5)]
+    entries.append(ScanEntry(id="f" * 32, scan=scan, date=None))
+    entries.append(ScanEntry(id="e" * 32, scan=scan, date="2026-01-03"))
+    plan = shards(entries)
+    assert list(plan) == ["2026q1", "2025q3", "2025q3-2", "undated"]  # newest first, undated last
+    assert len(plan["2025q3"]) == SHARD_MAX and len(plan["2025q3-2"]) == 5

@@ -16,6 +16,9 @@ from extractor.site._load import ScanEntry
 
 BUNDLES = "pagefind"
 _TIMEOUT = 900.0
+#: Scans per bundle at most: the indexer is given its pages as one glob argument, and Linux caps one argument at
+#: 128 KiB (an id and its separator take 33 bytes).
+SHARD_MAX = 1000
 
 
 def shard_of(entry: ScanEntry) -> str:
@@ -26,10 +29,15 @@ def shard_of(entry: ScanEntry) -> str:
 
 def shards(entries: list[ScanEntry]) -> dict[str, list[str]]:
     """Shard name -> its scan ids, newest shard first (`undated` last)."""
-    found: dict[str, list[str]] = {}
+    grouped: dict[str, list[str]] = {}
     for e in entries:
-        found.setdefault(shard_of(e), []).append(e.id)
-    return dict(sorted(found.items(), key=lambda kv: (kv[0] != "undated", kv[0]), reverse=True))
+        grouped.setdefault(shard_of(e), []).append(e.id)
+    found: dict[str, list[str]] = {}
+    for name, ids in sorted(grouped.items(), key=lambda kv: (kv[0] != "undated", kv[0]), reverse=True):
+        ids.sort()
+        for n in range(0, len(ids), SHARD_MAX):
+            found[name if n == 0 else f"{name}-{n // SHARD_MAX + 1}"] = ids[n : n + SHARD_MAX]
+    return found
 
 
 def pagefind_executable() -> str:
