@@ -186,5 +186,5 @@ def outcome_of(exc: BaseException) -> Outcome:
 
 
 class SiteError(ExtractorError):
-    """The static site could not be built: its folder is not ours to overwrite, or mkdocs or the search indexer
-    failed. Not an article's outcome: the command stops with one line."""
+    """The static site could not be built: mkdocs or the search indexer failed. Not an article's outcome: the
+    command stops with one line (a folder that is not a site to overwrite is a `ConfigError`)."""

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from extractor.cli import app
-from extractor.errors import SiteError
+from extractor.errors import ConfigError
 from extractor.models import Signal
 from extractor.output import OutputDir
 from extractor.site import build_site, site_after_run
@@ -169,11 +169,11 @@ def test_a_folder_that_is_not_a_site_is_refused(tmp_path: Path) -> None:
     out, dest, _ = _small_out(tmp_path)
     dest.mkdir()
     (dest / "thesis.docx").write_text("precious", encoding="utf-8")
-    with pytest.raises(SiteError, match="not an extractor site"):
+    with pytest.raises(ConfigError, match="not an extractor site"):
         build_site(out, dest, snapshot=None)
     assert (dest / "thesis.docx").read_text(encoding="utf-8") == "precious"
     result = CliRunner().invoke(app, ["site", "--out", str(out), "--dest", str(dest)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error: the folder chosen
     assert result.output.strip().startswith("extractor: ") and "Traceback" not in result.output
 
 

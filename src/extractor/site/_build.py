@@ -155,9 +155,9 @@ def _html_of(docs_path: str) -> str:
 
 def _check_dest(dest: Path) -> None:
     if dest.exists() and not dest.is_dir():
-        raise SiteError(f"{dest} is a file, not a folder for the site")
+        raise ConfigError(f"{dest} is a file, not a folder for the site")
     if dest.is_dir() and not (dest / MARKER).exists() and any(dest.iterdir()):
-        raise SiteError(f"{dest} holds files that are not an extractor site: choose a new or empty folder")
+        raise ConfigError(f"{dest} holds files that are not an extractor site: choose a new or empty folder")
 
 
 def _intelligence(out: Path, report: SiteReport) -> dict[str, Any] | None:
