@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.resources
 import json
 import re
 from collections import Counter
@@ -24,7 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from extractor.models import CATEGORIES, ENTRY_TABLES
 from extractor.render import default_sections
 from extractor.site import _charts
-from extractor.site._data import TAG_KINDS, Archive, Memory, build_archive, fold, keyword_trends, per_month
+from extractor.site._data import STATUSES, TAG_KINDS, Archive, Memory, build_archive, fold, keyword_trends, per_month
 from extractor.site._load import ScanEntry
 from extractor.site._search import shards
 
@@ -139,10 +138,11 @@ def _memory_months(a: Archive, m: Memory, months: list[str]) -> list[int]:
 
 
 def _code_version() -> str:
-    """Changes when the templates or this module change, so that every page is rendered again."""
-    digest = hashlib.sha256(Path(__file__).read_bytes() + Path(_charts.__file__).read_bytes())
-    for item in sorted((importlib.resources.files("extractor.site") / "templates").iterdir(), key=lambda t: t.name):
-        digest.update(item.read_bytes())
+    """Changes when the site's code or templates change, so that every page is rendered again."""
+    here = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted([*here.glob("*.py"), *(here / "templates").glob("*.html")]):
+        digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -225,10 +225,9 @@ def render_site(
     pages["tags.md"] = r.render("tags.html", "tags.md", "Tags", groups=groups)
     pages["issues.md"] = r.render("issues.html", "issues.md", "Issues")
     categories = sorted({e.scan.category for e in entries if e.scan.category})
-    statuses = ["new", "recurring", "strengthening", "fading"]
     pages["signals.md"] = r.render(
         "signals.html", "signals.md", "Signals explorer",
-        total=len(a.signals), categories=categories, statuses=statuses, has_memory=a.has_memory,
+        total=len(a.signals), categories=categories, statuses=STATUSES, has_memory=a.has_memory,
     )
     pages["assets/signals-data.js"] = _signals_data(a)
     scans_chart = _charts.stacked_bars("Scans per month by category", months, _month_series(months, per_month(a, "category")))
@@ -238,7 +237,10 @@ def render_site(
         signals_chart=_charts.stacked_bars(
             "Signals per month by category", months, _month_series(months, per_month(a, "category", signals=True))
         ),
-        recurring_chart=_charts.matrix("Top recurring signals over time", months, {m.name: _memory_months(a, m, months) for m in a.memories[:_TOP_RECURRING]}),
+        recurring_chart=_charts.matrix(
+            "Top recurring signals over time", months,
+            {m.name: _memory_months(a, m, months) for m in a.memories[:_TOP_RECURRING]},
+        ),
         recurring=a.memories[:_TOP_RECURRING],
         keywords_chart=_charts.lines("Keyword trends: scans per month", *keyword_trends(a)),
     )
