@@ -31,7 +31,7 @@ def hostile_scan() -> tuple[Scan, Provenance]:
         title=HOSTILE_TITLE,
         origin="20261120a",
         origin_url="https://kghosh.substack.com/p/20261120a",
-        url="https://example.org/hostile",
+        url="javascript:window.pwned=4//example.org/hostile",  # not a web link: must stay text
         keywords=[HOSTILE_KEYWORD, "soil sensors"],
         themes=["energy transition"],
         category="technology",

@@ -57,6 +57,7 @@ def test_model_text_is_escaped_everywhere(built: Built) -> None:
     assert "<img src=x" not in page and "&lt;img src=x onerror" in page
     assert "<iframe src=x>" not in page
     assert 'href="javascript:' not in page
+    assert "source: <code>javascript:window.pwned=4//example.org/hostile</code>" in page
     assert "&lt;/td&gt;&lt;/tr&gt;" in page  # a cell cannot close its table
     # The tab title is the escaped title too, and no page anywhere carries the raw markup.
     assert "<title>&lt;script&gt;" in page
