@@ -121,6 +121,17 @@ def _stat(path: Path) -> tuple[int, int]:
     return (st.st_mtime_ns, st.st_size)
 
 
+def _read(page: Path) -> tuple[str, tuple[Any, ScanEntry] | str]:
+    """One page and its sidecar: (file name, (cache key, entry)), or (file name, why it cannot be read)."""
+    sidecar_path = page.with_suffix(".json")
+    key = (_stat(page), _stat(sidecar_path))
+    try:
+        scan = parse(page.read_text(encoding="utf-8"))
+    except (ScanFormatError, OSError, UnicodeDecodeError) as exc:
+        return page.name, str(exc)
+    return page.name, (key, _entry(page.name[:-3], scan, _sidecar(sidecar_path), repr(key)))
+
+
 def load_scans(out: Path, cache_path: Path | None = None) -> Loaded:
     """Every scan page of `out`, newest issue first; unchanged pages come from the cache."""
     cache: dict[str, tuple[Any, ScanEntry]] = {}
@@ -131,24 +142,22 @@ def load_scans(out: Path, cache_path: Path | None = None) -> Loaded:
                 cache = stored
     fresh: dict[str, tuple[Any, ScanEntry]] = {}
     skipped: list[tuple[str, str]] = []
-    parsed = 0
+    todo: list[Path] = []
     for page in sorted(out.glob("*.md")) if out.is_dir() else []:
         if not _ID_PAGE.fullmatch(page.name):
             continue  # index.md and anything else that is not a scan
-        scan_id = page.name[:-3]
-        sidecar_path = page.with_suffix(".json")
-        key = (_stat(page), _stat(sidecar_path))
-        hit = cache.get(scan_id)
-        if hit is not None and hit[0] == key:
-            fresh[scan_id] = hit
-            continue
-        try:
-            scan = parse(page.read_text(encoding="utf-8"))
-        except (ScanFormatError, OSError, UnicodeDecodeError) as exc:
-            skipped.append((page.name, str(exc)))
-            continue
-        parsed += 1
-        fresh[scan_id] = (key, _entry(scan_id, scan, _sidecar(sidecar_path), repr(key)))
+        hit = cache.get(page.name[:-3])
+        if hit is not None and hit[0] == (_stat(page), _stat(page.with_suffix(".json"))):
+            fresh[page.name[:-3]] = hit
+        else:
+            todo.append(page)
+    parsed = 0
+    for name, result in map(_read, todo):  # worker processes were tried: sending parsed scans back cost more
+        if isinstance(result, str):
+            skipped.append((name, result))
+        else:
+            parsed += 1
+            fresh[name[:-3]] = result
     if cache_path is not None and (parsed or len(fresh) != len(cache)):
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(cache_path, pickle.dumps((_CACHE_VERSION, fresh), protocol=pickle.HIGHEST_PROTOCOL))
