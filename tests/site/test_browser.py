@@ -76,6 +76,9 @@ def test_home_scan_explorer_charts_and_search_load_cleanly(watched: Watched, bui
         "signals": "signals.html",
         "charts": "charts.html",
         "search": f"search.html?q={KEYWORD}",
+        "tags": "tags.html",
+        "issue": "issues/" + next((built.dest / "issues").glob("20261102a-*.html")).name,
+        "timeline": "timelines/" + next((built.dest / "timelines").glob("*.html")).name,
     }
     for name, path in pages.items():
         page = watched.open(path)

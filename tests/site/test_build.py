@@ -231,3 +231,12 @@ def test_search_shards_are_quarters_capped_in_size() -> None:
     plan = shards(entries)
     assert list(plan) == ["2026q1", "2025q3", "2025q3-2", "undated"]  # newest first, undated last
     assert len(plan["2025q3"]) == SHARD_MAX and len(plan["2025q3-2"]) == 5
+
+
+def test_a_damaged_sidecar_costs_only_the_evidence(tmp_path: Path) -> None:
+    out, dest, ids = _small_out(tmp_path)
+    (out / f"{ids['article-velo-cargo']}.json").write_text('{"schema": "extractor.scan/1", "provenance": [', "utf-8")
+    report = build_site(out, dest, snapshot=None)
+    assert report.skipped == []
+    page = (dest / "scans" / f"{ids['article-velo-cargo']}.html").read_text(encoding="utf-8")
+    assert "Valmont-sur-Loire" in page and '<details class="xs-evidence">' not in page
