@@ -62,7 +62,7 @@ def stacked_bars(title: str, months: list[str], series: dict[str, list[int]]) ->
     top = _nice_max(max(totals) or 1)
     plot_h = _H - _BOTTOM - _TOP
     band = (_W - _LEFT) / len(months)
-    bar = max(1.0, band * 0.8)
+    bar = max(1.0, min(band * 0.8, 40.0))  # few months must not make slabs
     parts = _axes(months, top)
     for i, month in enumerate(months):
         y = float(_H - _BOTTOM)

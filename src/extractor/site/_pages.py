@@ -211,8 +211,13 @@ def render_site(
         occurrences = [(o, a.by_id[o["scan_id"]]) for o in m.occurrences if o["scan_id"] in a.by_id]
 
         def timeline(m: Memory = m, occurrences: list[tuple[dict[str, Any], ScanEntry]] = occurrences) -> str:
-            counts = {"occurrences": _memory_months(a, m, months)}
-            chart = _charts.stacked_bars(f"{m.name}: occurrences per month", months, counts)
+            # The signal's own span, two months either side: the archive's whole span would flatten it to a line.
+            counts = _memory_months(a, m, months)
+            seen = [i for i, n in enumerate(counts) if n]
+            lo, hi = (max(0, seen[0] - 2), seen[-1] + 3) if seen else (0, len(months))
+            chart = _charts.stacked_bars(
+                f"{m.name}: occurrences per month", months[lo:hi], {"occurrences": counts[lo:hi]}
+            )
             return r.render("timeline.html", m.path, f"Signal: {m.name}", m=m, occurrences=occurrences, chart=chart)
 
         page(m.path, _key(repr(m), months, [_brief(e) for _, e in occurrences]), timeline)
