@@ -5,6 +5,7 @@ from __future__ import annotations
 from extractor.ledger._migrations import MIGRATIONS, migrate
 from extractor.ledger._store import (
     INTERRUPTED,
+    PENDING,
     Input,
     Ledger,
     Record,
@@ -17,6 +18,7 @@ __all__ = [
     "INTERRUPTED",
     "LEDGER_FILE",
     "MIGRATIONS",
+    "PENDING",
     "Input",
     "Ledger",
     "Record",

@@ -119,6 +119,8 @@ def process_link(link: Link, ctx: Context) -> Record:
         article = ctx.to_article(page)
         fetch_ms = _ms(t)
         content_hash = article.content_hash
+        # One run at a time per article (two runs at once would both pay): waits while another holds it.
+        ctx.ledger.lease(link.canonical, ctx.run_id)
         done = ctx.ledger.last_success(link.canonical)
         if (
             done is not None
