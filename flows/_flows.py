@@ -72,9 +72,10 @@ def scan_page(
 
 
 @flow(name="watch", task_runner=_threads(), log_prints=True)
-def watch(sources: list[str], out: str | None = None) -> dict[str, Any]:
+def watch(sources: list[str], out: str | None = None, site: str | None = None) -> dict[str, Any]:
     """Polls feeds and newsletter archives; processes only links never seen (or that failed transiently).
-    A source that cannot be read is reported and skipped; the others still run."""
+    A source that cannot be read is reported and skipped; the others still run. With `site`, the static site
+    there is rebuilt after a run that wrote a scan."""
     config = _config(out, False, None)
     links: list[Link] = []
     unreadable: dict[str, str] = {}
@@ -88,4 +89,9 @@ def watch(sources: list[str], out: str | None = None) -> dict[str, Any]:
     print(f"{len(fresh)} new links of {len(links)} found")
     result = _process(fresh, config, "flow:watch")
     result["unreadable"] = unreadable
+    if site:
+        from extractor.site import site_after_run
+
+        result["site"] = site_after_run(Path(config.out), Path(site), result["outcomes"])
+        print(result["site"])
     return result

@@ -220,3 +220,11 @@ def outcome_of(exc: BaseException) -> Outcome:
     if isinstance(exc, ExtractorError) and exc.outcome is not None:
         return exc.outcome
     return Outcome.INTERNAL_ERROR
+
+
+# --- the site ----------------------------------------------------------------------------------------------
+
+
+class SiteError(ExtractorError):
+    """The static site could not be built: mkdocs or the search indexer failed. Not an article's outcome: the
+    command stops with one line (a folder that is not a site to overwrite is a `ConfigError`)."""

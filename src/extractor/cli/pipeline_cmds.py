@@ -238,6 +238,9 @@ def register(app: typer.Typer) -> None:
         ] = None,
         out: OutOption = None,
         name: Annotated[str, typer.Option("--name", help="Deployment name.")] = "extractor-watch",
+        site: Annotated[
+            Path | None, typer.Option("--site", help="Rebuild the static site in this folder after a run that wrote.")
+        ] = None,
     ) -> None:
         """Serve a scheduled Prefect deployment that processes only new items of SOURCES. Needs a Prefect
         server (`prefect server start`, then PREFECT_API_URL): schedules never fire on the ephemeral API."""
@@ -253,6 +256,8 @@ def register(app: typer.Typer) -> None:
             from prefect import serve
 
             params: dict[str, Any] = {"sources": list(sources), "out": str(out.resolve()) if out else None}
+            if site:
+                params["site"] = str(site.resolve())
             deployment = watch_flow.to_deployment(
                 name=name, cron=cron, interval=interval, parameters=params
             )
