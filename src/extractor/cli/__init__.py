@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from extractor.cli import eval_cmds, format_cmds, pipeline_cmds
+from extractor.cli import eval_cmds, format_cmds, import_cmds, pipeline_cmds
 
 app = typer.Typer(
     name="extractor",
@@ -18,6 +18,7 @@ app = typer.Typer(
 format_cmds.register(app)
 pipeline_cmds.register(app)
 eval_cmds.register(app)
+import_cmds.register(app)
 
 
 def main() -> None:

@@ -61,6 +61,19 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX articles_scan_id ON articles (scan_id);
         """,
     ),
+    (
+        2,
+        """
+        -- The newsletter issue's date (YYYY-MM-DD) and the article's own date, author and site name, when
+        -- known. No comment may follow a column definition: SQLite copies it into the table's schema text.
+        ALTER TABLE articles ADD COLUMN issue_date TEXT;
+        ALTER TABLE articles ADD COLUMN article_date TEXT;
+        ALTER TABLE articles ADD COLUMN author TEXT;
+        ALTER TABLE articles ADD COLUMN site_name TEXT;
+        -- How many links a source gave at its last check (0 with last_error set: it gave none).
+        ALTER TABLE sources ADD COLUMN last_links INTEGER
+        """,
+    ),
 )
 
 
