@@ -33,6 +33,14 @@ if TYPE_CHECKING:
 OutOption = Annotated[
     Path | None, typer.Option("--out", help="Directory for the scans (default $EXTRACTOR_OUT or ./scans).")
 ]
+FollowOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--follow/--no-follow",
+        help="Read a feed's items as newsletter issues and scan the articles they link (--follow), or scan "
+        "the items themselves (--no-follow). Default: decided per feed, and said on stderr.",
+    ),
+]
 
 
 def _err(message: str) -> None:
@@ -190,10 +198,13 @@ def register(app: typer.Typer) -> None:
         runner: Annotated[
             str, typer.Option("--runner", help="threads (default) or dask (needs the 'dask' extra).")
         ] = "threads",
+        follow: FollowOption = None,
     ) -> None:
         """Scan every link of a newsletter post: each link ends with one outcome in the ledger."""
+        from extractor.sources import source_notes
+
         _sigterm_as_interrupt()
-        with _one_line_errors():
+        with _one_line_errors(), source_notes(_err):
             from extractor.pipeline import PipelineSettings, RunConfig, build, scan_source
 
             if runner not in ("threads", "dask"):
@@ -210,6 +221,7 @@ def register(app: typer.Typer) -> None:
                     out=str(out) if out else None,
                     offline=offline,
                     archive=str(archive) if archive else None,
+                    follow=follow,
                 )
                 _flow_result(result)
                 return
@@ -220,7 +232,8 @@ def register(app: typer.Typer) -> None:
                 _err(f"the embedded model answers one request at a time: concurrency {parts.max_concurrency}")
             try:
                 with _progress("links") as progress:
-                    report = scan_source(source, config, concurrency=workers, progress=progress, parts=parts)
+                    report = scan_source(source, config, concurrency=workers, progress=progress, parts=parts,
+                                         follow=follow)
             finally:
                 parts.close()
             for rec in report.records:
@@ -238,6 +251,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         out: OutOption = None,
         name: Annotated[str, typer.Option("--name", help="Deployment name.")] = "extractor-watch",
+        follow: FollowOption = None,
     ) -> None:
         """Serve a scheduled Prefect deployment that processes only new items of SOURCES. Needs a Prefect
         server (`prefect server start`, then PREFECT_API_URL): schedules never fire on the ephemeral API."""
@@ -252,7 +266,11 @@ def register(app: typer.Typer) -> None:
             from flows import watch as watch_flow
             from prefect import serve
 
-            params: dict[str, Any] = {"sources": list(sources), "out": str(out.resolve()) if out else None}
+            params: dict[str, Any] = {
+                "sources": list(sources),
+                "out": str(out.resolve()) if out else None,
+                "follow": follow,
+            }
             deployment = watch_flow.to_deployment(
                 name=name, cron=cron, interval=interval, parameters=params
             )
@@ -270,6 +288,7 @@ def register(app: typer.Typer) -> None:
 
         path = ledger_path(CoreSettings().home)
         latest: list[Record] = []
+        sources: list[dict[str, Any]] = []
         totals = RunTotals().as_dict()
         totals["runs"] = 0
         if path.is_file():  # asking must not create a ledger (or EXTRACTOR_HOME)
@@ -277,6 +296,7 @@ def register(app: typer.Typer) -> None:
                 latest = ledger.latest()
                 totals = ledger.totals().as_dict()
                 totals["runs"] = len(ledger.runs())
+                sources = ledger.sources()
         if as_json:
             articles = [
                 {
@@ -291,7 +311,11 @@ def register(app: typer.Typer) -> None:
                 }
                 for r in latest
             ]
-            typer.echo(json.dumps({"articles": articles, "totals": totals}, ensure_ascii=False, indent=2))
+            checked = [
+                {k: src.get(k) for k in ("spec", "last_checked_at", "last_links", "last_error")} for src in sources
+            ]
+            typer.echo(json.dumps({"articles": articles, "totals": totals, "sources": checked},
+                                  ensure_ascii=False, indent=2))  # fmt: skip
             return
         from rich.console import Console
         from rich.table import Table
@@ -305,6 +329,10 @@ def register(app: typer.Typer) -> None:
             f"{totals['articles']} articles, {totals['succeeded']} scanned, {totals['failed']} failed, "
             f"{totals['runs']} runs; tokens {totals['tokens_in']} in, {totals['tokens_out']} out"
         )
+        for src in sources:  # a source that failed or gave nothing at its last read must not go unnoticed
+            if src.get("last_error"):
+                console.print(f"source {src['spec']}: {src['last_error']} (checked {src['last_checked_at']})",
+                              markup=False, highlight=False)  # fmt: skip
 
     @app.command()
     def index(out: OutOption = None) -> None:

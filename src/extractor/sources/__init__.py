@@ -4,7 +4,7 @@ from extractor.sources._feed import links_from_feed
 from extractor.sources._html import links_from_newsletter
 from extractor.sources._link import Link, date_of_issue, dedupe, origin_of, single_link
 from extractor.sources._markdown import links_from_markdown
-from extractor.sources._read import read_source
+from extractor.sources._read import read_source, source_notes
 
 __all__ = [
     "Link",
@@ -16,4 +16,5 @@ __all__ = [
     "origin_of",
     "read_source",
     "single_link",
+    "source_notes",
 ]

@@ -7,6 +7,8 @@ Never silent: what kind of source it read, what a cap cut and why a feed's items
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -24,6 +26,30 @@ log = logging.getLogger("extractor.sources")
 _MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".txt")
 _MARKDOWN_TYPES = ("text/markdown", "text/x-markdown")
 DEFAULT_FEED_CAP = 50
+
+
+class _Sink(logging.Handler):
+    def __init__(self, sink: Callable[[str], None]) -> None:
+        super().__init__(logging.INFO)
+        self._sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._sink(record.getMessage())
+
+
+@contextmanager
+def source_notes(sink: Callable[[str], None]) -> Iterator[None]:
+    """Sends what reading sources has to say (kind detected, caps applied, issues skipped) to `sink` while
+    the block runs: the CLI's stderr, a Prefect run's log."""
+    handler = _Sink(sink)
+    previous = log.level
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(previous)
 
 
 class PageFetcher(Protocol):

@@ -27,7 +27,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
         # Short texts leave several charsets equally clean (é is a valid byte in cp1250 too): among the
         # cleanest, the Western one, the charset most drafts with such bytes were saved in.
         least = min(m.chaos for m in matches)
-        cleanest = [m for m in matches if m.chaos <= least + 0.01]
+        cleanest = [m for m in matches if m.chaos <= least + 0.05]
         chosen = next((m for m in cleanest if m.encoding in _WESTERN), cleanest[0])
         return str(chosen), chosen.encoding
     return data.decode(FALLBACK, errors="replace"), FALLBACK
