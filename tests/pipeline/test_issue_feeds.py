@@ -195,3 +195,23 @@ def test_a_source_without_links_fails_loudly(
     code, stdout, _ = run("status")
     assert f"source {letter.url('/feed')}: {letter.url('/feed')}: no article links found in it" in stdout.replace("\n", "")
     assert json.loads(run("status", "--json")[1])["totals"]["articles"] == 0
+
+
+def test_the_article_own_date_author_and_site_name_are_kept(tmp_path: Path, extractor_home: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    with Site() as site, StubLLM() as llm:
+        for key, value in {"EXTRACTOR_ALLOW_HOSTS": site.host_port, "EXTRACTOR_LLM": llm.base_url,
+                           "EXTRACTOR_MODEL": llm.model, "EXTRACTOR_RETRIES": "0"}.items():  # fmt: skip
+            monkeypatch.setenv(key, value)
+        monkeypatch.delenv("PREFECT_API_URL", raising=False)
+        urls = site.add_newsletter("/p/20250701a")
+        out = tmp_path / "out"
+        code, _, stderr = run("page", site.url("/p/20250701a"), "--out", str(out))
+    assert code == 0, stderr
+    tidal = next(u for u in urls if "tidal-microgrids" in u)
+    prov = Sidecar.from_json((out / f"{scan_id(tidal)}.json").read_text(encoding="utf-8")).provenance
+    assert (prov.issue_date, prov.article_date, prov.author, prov.site_name) == (
+        "2025-07-01", "2025-06-24", "Marta Ilves", "Coastal Futures")  # fmt: skip
+    row = next(r for r in ledger_rows(extractor_home) if r["url"] == tidal)
+    assert (row["issue_date"], row["article_date"], row["author"], row["site_name"]) == (
+        "2025-07-01", "2025-06-24", "Marta Ilves", "Coastal Futures")  # fmt: skip
