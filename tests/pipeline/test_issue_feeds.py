@@ -215,3 +215,22 @@ def test_the_article_own_date_author_and_site_name_are_kept(tmp_path: Path, extr
     row = next(r for r in ledger_rows(extractor_home) if r["url"] == tidal)
     assert (row["issue_date"], row["article_date"], row["author"], row["site_name"]) == (
         "2025-07-01", "2025-06-24", "Marta Ilves", "Coastal Futures")  # fmt: skip
+
+
+@pytest.mark.prefect
+def test_watch_flow_polls_a_feed_of_issues(prefect_harness: None, sites: tuple[ArticleSite, Newsletter, StubLLM],
+                                           tmp_path: Path) -> None:  # fmt: skip
+    """The flow a schedule runs: first poll scans the issues' links, a poll after a new issue only its links."""
+    from flows import watch
+
+    articles, letter, llm = sites
+    out = str(tmp_path / "out")
+    first = watch([letter.url("/feed-plain")], out=out)
+    assert sorted(first["outcomes"]) == sorted(expected(articles, ISSUES)) and first["unreadable"] == {}
+    letter.issues.append(NEW_ISSUE)
+    second = watch([letter.url("/feed-plain")], out=out)
+    assert sorted(second["outcomes"]) == sorted(articles.url(n) for n in (6, 7, 8))
+    assert set(second["outcomes"].values()) == {"ok"} and llm.calls == 9
+    # Forced the other way, the issues themselves are the items: three posts never seen before.
+    third = watch([letter.url("/feed-plain")], out=out, follow=False)
+    assert sorted(third["outcomes"]) == sorted(letter.url(f"/p/{s}") for s, _ in [*ISSUES, NEW_ISSUE])
