@@ -158,3 +158,42 @@ def test_pages_already_in_out_are_never_replaced(tmp_path: Path, home: Path) -> 
 def test_missing_folder_is_one_line(tmp_path: Path) -> None:
     code, _, stderr = run("import", str(tmp_path / "nope"))
     assert code == 2 and stderr.startswith("extractor: ") and stderr.strip().count("\n") == 0
+
+
+def test_a_run_meeting_an_imported_article_does_not_scan_it_again(tmp_path: Path, home: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from tests.pipeline.article_site import ArticleSite
+    from tests.pipeline.llm_stub import StubLLM
+    from tests.pipeline.test_pipeline import pipeline_env
+
+    with ArticleSite(posted=2) as site, StubLLM() as llm:
+        for key, value in pipeline_env(site, llm).items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.delenv("PREFECT_API_URL", raising=False)
+        folder = tmp_path / "archive"
+        folder.mkdir()
+        text = (SCANS / "2025-plain.md").read_text(encoding="utf-8")
+        old = parse(text).url
+        page = text.replace(f"]({old})__", f"]({site.url(0)})__").encode("utf-8")
+        (folder / f"{scan_id(site.url(0))}.md").write_bytes(page)
+        out = tmp_path / "out"
+        assert run("import", str(folder), "--out", str(out))[0] == 0
+        code, stdout, stderr = run("page", site.post_url, "--out", str(out))
+    assert code == 0, stderr
+    assert llm.calls == 1 and "2 links: 2 scanned" in stdout  # only the article that was not imported
+    assert (out / f"{scan_id(site.url(0))}.md").read_bytes() == page
+    outcomes = {r["url"]: r["outcome"] for r in ledger_rows(home)}
+    assert outcomes == {site.url(0): "imported", site.url(1): "ok"}
+
+
+def test_index_and_export_say_which_pages_need_an_import(tmp_path: Path) -> None:
+    folder, good = archive(tmp_path)
+    for bad in ("0123456789abcdef0123456789abcdef.md", "fedcba9876543210fedcba9876543210.md"):
+        (folder / bad).unlink()
+    code, stdout, stderr = run("index", "--out", str(folder))
+    assert code == 0 and (folder / "index.md").read_text(encoding="utf-8").count("](") == 0
+    hint = f"{len(good)} pages in {folder} have no sidecar and are left out (`extractor import {folder}`"
+    assert hint in stderr
+    assert run("import", str(folder), "--out", str(folder))[0] == 0
+    code, stdout, stderr = run("export", "--out", str(folder))
+    assert code == 0 and f"{len(good)} scans ->" in stdout and "no sidecar" not in stderr

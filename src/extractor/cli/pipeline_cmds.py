@@ -145,6 +145,15 @@ def _check_complete(report: RunReport) -> None:
         raise typer.Exit(1)
 
 
+def _say_unimported(directory: Path) -> None:
+    from extractor.output import pages_without_sidecar
+
+    missing = pages_without_sidecar(directory)
+    if missing:
+        _err(f"{len(missing)} pages in {directory} have no sidecar and are left out "
+             f"(`extractor import {directory}` brings them in)")  # fmt: skip
+
+
 def _flow_result(result: dict[str, Any]) -> None:
     totals = result.get("totals", {})
     typer.echo(json.dumps(totals, indent=None))
@@ -345,6 +354,7 @@ def register(app: typer.Typer) -> None:
             if not directory.is_dir():
                 raise ConfigError(f"{directory}: no such directory")
             typer.echo(str(write_index(directory)))
+            _say_unimported(directory)
 
     @app.command()
     def export(
@@ -364,4 +374,5 @@ def register(app: typer.Typer) -> None:
             done = run_export(directory, dest or directory)
             typer.echo(f"{done.scans} scans -> {done.jsonl}")
             typer.echo(f"{done.rows} rows -> {done.csv}, {done.parquet}")
+            _say_unimported(directory)
 
