@@ -155,3 +155,12 @@ def test_feed_cap_is_said(site: Site, make_fetcher: Callable[..., Fetcher], capl
     assert len(links) == 50
     assert any("60 items, only the newest 50 read" in note for note in notes)
     assert any("items read as articles" in note for note in notes)
+
+
+def test_follow_on_a_post_is_said_to_change_nothing(site: Site, make_fetcher: Callable[..., Fetcher]) -> None:
+    urls = site.add_newsletter("/p/20250703c")
+    notes: list[str] = []
+    with source_notes(notes.append):
+        links = read_source(site.url("/p/20250703c"), make_fetcher(), follow=False)
+    assert [link.url for link in links] == urls
+    assert notes == [f"{site.url('/p/20250703c')}: not a feed, so --no-follow changes nothing here"]

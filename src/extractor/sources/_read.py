@@ -98,6 +98,8 @@ def _from_bytes(data: bytes, text: str | None, location: str, content_type: str,
     xml = _is_xml_type(content_type) and (root_element(data) or "").lower() != "html"
     if is_feed(data) or xml:
         return _from_feed(data, location, seen=seen, cap=cap, follow=follow, post_fetcher=post_fetcher)
+    if follow is not None:
+        log.info(f"{location}: not a feed, so --{'follow' if follow else 'no-follow'} changes nothing here")
     if name.lower().endswith(_MARKDOWN_SUFFIXES) or content_type in _MARKDOWN_TYPES:
         from extractor.sources._markdown import links_from_markdown
 
