@@ -197,3 +197,10 @@ def test_index_and_export_say_which_pages_need_an_import(tmp_path: Path) -> None
     assert run("import", str(folder), "--out", str(folder))[0] == 0
     code, stdout, stderr = run("export", "--out", str(folder))
     assert code == 0 and f"{len(good)} scans ->" in stdout and "no sidecar" not in stderr
+
+
+def test_an_out_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+    folder, _ = archive(tmp_path)
+    (tmp_path / "taken").write_text("x", encoding="utf-8")
+    code, _, stderr = run("import", str(folder), "--out", str(tmp_path / "taken"))
+    assert code == 2 and stderr == f"extractor: --out {tmp_path / 'taken'}: not a directory\n"

@@ -39,8 +39,13 @@ def register(app: typer.Typer) -> None:
             home = CoreSettings().home
         except ValidationError as exc:
             fail(f"setting: {exc.errors()[0].get('msg', 'invalid')}")
-        with Ledger(ledger_path(home)) as ledger:
-            report = import_archive(directory, OutputDir(target), ledger)
+        if target.exists() and not target.is_dir():
+            fail(f"--out {target}: not a directory")
+        try:
+            with Ledger(ledger_path(home)) as ledger:
+                report = import_archive(directory, OutputDir(target), ledger)
+        except OSError as exc:  # a folder we may not write, a full disk: said in one line, nothing half-written
+            fail(f"{exc.filename or target}: {exc.strerror or exc}", 1)
         for skipped in report.skipped:
             typer.echo(f"skipped {skipped}", err=True)
         typer.echo(
