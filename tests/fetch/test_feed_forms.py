@@ -164,3 +164,26 @@ def test_follow_on_a_post_is_said_to_change_nothing(site: Site, make_fetcher: Ca
         links = read_source(site.url("/p/20250703c"), make_fetcher(), follow=False)
     assert [link.url for link in links] == urls
     assert notes == [f"{site.url('/p/20250703c')}: not a feed, so --no-follow changes nothing here"]
+
+
+def test_fixture_feed_of_issues_reads_offline_from_the_web_archive(tmp_path: Path) -> None:
+    """The fixture Substack feed, read as a file: its issues' links, each with its issue and date, and every one
+    of them answered by the fixture web archive without a network (what `page FEED --offline` does)."""
+    from extractor.fetch import FetchSettings, WebArchive
+    from tests.support.site import SITE_ROOT
+
+    settings = FetchSettings().model_copy(update={"archive_dir": SITE_ROOT.parents[0] / "archive"})
+    notes: list[str] = []
+    with Fetcher(settings, offline=True, archive=WebArchive(settings.archive_root())) as fetcher, \
+            source_notes(notes.append):  # fmt: skip
+        links = read_source(str(SITE_ROOT / "feeds" / "substack-issues.xml"), fetcher)
+        pages = [fetcher.fetch(link.url) for link in links]
+    assert [(link.origin, link.date) for link in links] == [("20250629d", "2025-06-29")] * 3 + [
+        ("20250622c", "2025-06-22")] * 2  # fmt: skip
+    assert [link.canonical.split("/")[2] for link in links] == [
+        "www.coastal-futures.example", "civic-ledger.example", "oceannotes.example", "railroadweekly.example",
+        "makerreview.example"]  # fmt: skip
+    assert all(page.from_archive for page in pages)
+    assert notes[0].endswith("items read as newsletter issues (its generator is Substack); following the links in "
+                             "each issue (--no-follow to change)")  # fmt: skip
+    assert notes[-1].endswith("5 links in 2 of 2 issues")
