@@ -204,3 +204,21 @@ def test_an_out_that_is_a_file_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "taken").write_text("x", encoding="utf-8")
     code, _, stderr = run("import", str(folder), "--out", str(tmp_path / "taken"))
     assert code == 2 and stderr == f"extractor: --out {tmp_path / 'taken'}: not a directory\n"
+
+
+def test_a_ledger_of_version_1_upgrades_in_place(tmp_path: Path) -> None:
+    from extractor.ledger import MIGRATIONS, Ledger
+
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(dict(MIGRATIONS)[1] + "; PRAGMA user_version = 1;")
+    conn.execute("INSERT INTO runs (command, started_at, finished_at, pid, host) VALUES ('page', 't', 't', 1, 'h')")
+    conn.execute("INSERT INTO articles (run_id, url, canonical_url, scan_id, origin, outcome) "
+                 "VALUES (1, 'https://a.example/x', 'https://a.example/x', 'id', '20250105d', 'ok')")  # fmt: skip
+    conn.commit()
+    conn.close()
+    with Ledger(path) as ledger:
+        assert ledger.version >= 2
+        (rec,) = ledger.latest()
+    assert (rec.url, rec.outcome, rec.origin, rec.issue_date, rec.author) == (
+        "https://a.example/x", "ok", "20250105d", None, None)  # fmt: skip
