@@ -184,6 +184,24 @@ def test_fixture_feed_of_issues_reads_offline_from_the_web_archive(tmp_path: Pat
         "www.coastal-futures.example", "civic-ledger.example", "oceannotes.example", "railroadweekly.example",
         "makerreview.example"]  # fmt: skip
     assert all(page.from_archive for page in pages)
-    assert notes[0].endswith("items read as newsletter issues (its generator is Substack); following the links in "
-                             "each issue (--no-follow to change)")  # fmt: skip
+    assert notes[0].endswith("items read as newsletter issues (2 of 2 items link 3 or more articles on other sites); "
+                             "following the links in each issue (--no-follow to change)")  # fmt: skip
     assert notes[-1].endswith("5 links in 2 of 2 issues")
+
+
+def test_a_substack_of_essays_is_a_feed_of_articles(site: Site, make_fetcher: Callable[..., Fetcher]) -> None:
+    """Item bodies decide: posts that each cite a source or two are articles, whatever platform wrote the feed."""
+    items = "".join(
+        f"<item><title>Essay {n}</title><link>https://essays.substack.com/p/essay-{n}</link>"
+        f'<content:encoded><![CDATA[<p>An essay citing <a href="https://source.example/{n}">one study</a>.</p>]]>'
+        "</content:encoded></item>"
+        for n in range(3)
+    )
+    body = ('<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+            f"<channel><title>Essays</title><generator>Substack</generator>{items}</channel></rss>").encode()  # fmt: skip
+    site.add("/forms/essays", body=body, content_type="application/rss+xml")
+    notes: list[str] = []
+    with source_notes(notes.append):
+        links = read_source(site.url("/forms/essays"), make_fetcher())
+    assert [link.url for link in links] == [f"https://essays.substack.com/p/essay-{n}" for n in range(3)]
+    assert "items read as articles (only 0 of 3 items link 3 or more articles on other sites)" in notes[0]

@@ -129,7 +129,8 @@ def test_page_on_a_feed_of_issues_scans_the_linked_articles_with_their_issue(
     code, stdout, stderr = run("page", letter.url("/feed"), "--out", str(out))
     assert "6 links: 6 scanned" in stdout
     assert code == 0, stderr
-    assert "items read as newsletter issues (its generator is Substack)" in stderr and "--no-follow" in stderr
+    assert "items read as newsletter issues (2 of 2 items link 3 or more articles on other sites)" in stderr
+    assert "--no-follow to change" in stderr
     want = expected(articles, ISSUES)
     rows = ledger_rows(extractor_home)
     assert {r["url"]: (r["origin"], r["issue_date"]) for r in rows} == want
@@ -184,7 +185,7 @@ def test_a_source_without_links_fails_loudly(
 ) -> None:
     _, letter, llm = sites
     letter.issues = [("20250615b", [])]
-    code, _, stderr = run("page", letter.url("/feed"), "--out", str(tmp_path / "out"))
+    code, _, stderr = run("page", letter.url("/feed"), "--out", str(tmp_path / "out"), "--follow")
     assert code == 1 and llm.calls == 0
     last = stderr.strip().splitlines()[-1]
     assert last == f"extractor: {letter.url('/feed')}: no article links found in it"

@@ -153,20 +153,25 @@ def _external_links(item: FeedItem) -> list[Link]:
 
 
 def feed_of_issues(feed: Feed, newsletter_host: str) -> tuple[bool, str]:
-    """Whether the feed's items are newsletter issues (follow their links) or articles (scan them), and why."""
+    """Whether the feed's items are newsletter issues (follow their links) or articles (scan them), and why.
+
+    Item bodies decide when the feed carries them: issues when at least half of them link articles on other
+    sites (a newsletter on Substack that writes essays is a feed of articles). Without bodies, the feed's
+    generator (Substack) or items that are all newsletter posts (`/p/...`) say issues."""
     if not feed.items:
         return False, "it has no items"
+    with_body = [i for i in feed.items if i.body]
+    if with_body:
+        linking = sum(len(_external_links(i)) >= _ISSUE_MIN_LINKS for i in with_body)
+        said = f"{linking} of {len(with_body)} items link {_ISSUE_MIN_LINKS} or more articles on other sites"
+        return linking * 2 >= len(with_body), said if linking * 2 >= len(with_body) else f"only {said}"
     if "substack" in feed.generator.lower():
         return True, "its generator is Substack"
     hosts = {(urlsplit(i.url).hostname or "").lower() for i in feed.items}
     posts = all(urlsplit(i.url).path.startswith("/p/") for i in feed.items)
     if posts and all(h == newsletter_host.lower() or h.endswith(".substack.com") for h in hosts):
         return True, "its items are newsletter posts (/p/...)"
-    with_body = [i for i in feed.items if i.body]
-    linking = [i for i in with_body if len(_external_links(i)) >= _ISSUE_MIN_LINKS]
-    if with_body and len(linking) * 2 >= len(with_body):
-        return True, f"{len(linking)} of {len(with_body)} item bodies link {_ISSUE_MIN_LINKS}+ articles elsewhere"
-    return False, "its items link to articles, not to lists of articles"
+    return False, "its items carry no body and are not newsletter posts"
 
 
 def links_from_feed(data: bytes, feed_url: str, *, seen: set[str], cap: int) -> list[Link]:
