@@ -140,7 +140,7 @@ def test_drafts_in_any_common_charset(charset: str, tmp_path: Path, make_fetcher
                             "https://exemple.fr/déjà-vu", "https://example.cz/kůň", "https://example.cz/věc-dvě")
                 if u in text]  # fmt: skip
     assert [link.url for link in links] == expected
-    assert {link.date for link in links} == {"2025-07-06"}  # from the draft's name
+    assert {link.date for link in links} == {"2025-07-06"} and links.kind == "draft"  # date from the draft's name
     # The charset read is said unless the draft is UTF-8.
     assert any("read as" in note for note in notes) == (charset != "utf-8-sig")
 
@@ -162,7 +162,7 @@ def test_follow_on_a_post_is_said_to_change_nothing(site: Site, make_fetcher: Ca
     notes: list[str] = []
     with source_notes(notes.append):
         links = read_source(site.url("/p/20250703c"), make_fetcher(), follow=False)
-    assert [link.url for link in links] == urls
+    assert [link.url for link in links] == urls and links.kind == "post"
     assert notes == [f"{site.url('/p/20250703c')}: not a feed, so --no-follow changes nothing here"]
 
 
@@ -183,7 +183,7 @@ def test_fixture_feed_of_issues_reads_offline_from_the_web_archive(tmp_path: Pat
     assert [link.canonical.split("/")[2] for link in links] == [
         "www.coastal-futures.example", "civic-ledger.example", "oceannotes.example", "railroadweekly.example",
         "makerreview.example"]  # fmt: skip
-    assert all(page.from_archive for page in pages)
+    assert all(page.from_archive for page in pages) and links.kind == "feed of issues"
     assert notes[0].endswith("items read as newsletter issues (2 of 2 items link 3 or more articles on other sites); "
                              "following the links in each issue (--no-follow to change)")  # fmt: skip
     assert notes[-1].endswith("5 links in 2 of 2 issues")

@@ -140,6 +140,12 @@ def test_page_on_a_feed_of_issues_scans_the_linked_articles_with_their_issue(
         assert page.origin == slug
         prov = Sidecar.from_json((out / f"{scan_id(url)}.json").read_text(encoding="utf-8")).provenance
         assert prov.issue_date == day and prov.source == letter.url(f"/p/{slug}")  # the issue it came from
+    conn = sqlite3.connect(extractor_home / "ledger.sqlite3")
+    try:
+        sources = conn.execute("SELECT spec, kind, last_links, last_error FROM sources").fetchall()
+    finally:
+        conn.close()
+    assert sources == [(letter.url("/feed"), "feed of issues", 6, None)]
     # The issues themselves and the newsletter's own pages were never fetched as articles.
     assert letter.site.hits("/subscribe") == 0 and all(letter.site.hits(f"/p/{s}") == 0 for s, _ in ISSUES)
 

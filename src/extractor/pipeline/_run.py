@@ -38,12 +38,12 @@ def read_links(spec: str, parts: Parts, *, follow: bool | None = None) -> list[L
 
     try:
         # Issue posts are read through the web archive first: a published post does not change.
-        links = list(read_source(spec, parts.source_fetcher, follow=follow, post_fetcher=parts.fetcher))
+        found = read_source(spec, parts.source_fetcher, follow=follow, post_fetcher=parts.fetcher)
     except Exception as exc:
         parts.ledger.source_checked(spec, error=str(exc) or type(exc).__name__, links=0)
         raise
-    parts.ledger.source_checked(spec, links=len(links))
-    return links
+    parts.ledger.source_checked(spec, links=len(found), kind=found.kind)
+    return list(found)
 
 
 def new_links(links: Sequence[Link], ledger: Ledger) -> list[Link]:

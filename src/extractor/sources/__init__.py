@@ -4,10 +4,11 @@ from extractor.sources._feed import links_from_feed
 from extractor.sources._html import links_from_newsletter
 from extractor.sources._link import Link, date_of_issue, dedupe, origin_of, single_link
 from extractor.sources._markdown import links_from_markdown
-from extractor.sources._read import read_source, source_notes
+from extractor.sources._read import SourceLinks, read_source, source_notes
 
 __all__ = [
     "Link",
+    "SourceLinks",
     "date_of_issue",
     "dedupe",
     "links_from_feed",

@@ -52,6 +52,15 @@ def source_notes(sink: Callable[[str], None]) -> Iterator[None]:
         log.setLevel(previous)
 
 
+class SourceLinks(list[Link]):
+    """The links of one source, and what the source was: `post`, `draft`, `feed of issues` or `feed of
+    articles` (the ledger's `sources.kind`)."""
+
+    def __init__(self, links: list[Link], kind: str) -> None:
+        super().__init__(links)
+        self.kind = kind
+
+
 class PageFetcher(Protocol):
     def fetch(self, url: str) -> Page: ...
 
@@ -61,7 +70,7 @@ def _is_xml_type(content_type: str) -> bool:
 
 
 def _from_feed(data: bytes, location: str, *, seen: set[str], cap: int, follow: bool | None,
-               post_fetcher: PageFetcher | None) -> list[Link]:  # fmt: skip
+               post_fetcher: PageFetcher | None) -> SourceLinks:  # fmt: skip
     feed: Feed = parse_feed(data, location)
     if not feed.items:
         raise SourceError(f"{location}: the feed has no items with a link")
@@ -78,7 +87,7 @@ def _from_feed(data: bytes, location: str, *, seen: set[str], cap: int, follow: 
     if len(feed.items) > cap:
         log.warning(f"feed {location}: {len(feed.items)} items, only the newest {cap} read (the feed item cap)")
     if not issues:
-        return items_as_links(feed, seen=seen, cap=cap)
+        return SourceLinks(items_as_links(feed, seen=seen, cap=cap), "feed of articles")
 
     def read_post(url: str) -> tuple[bytes, str]:
         assert post_fetcher is not None
@@ -89,11 +98,11 @@ def _from_feed(data: bytes, location: str, *, seen: set[str], cap: int, follow: 
     links = dedupe(found)
     issues_read = len({link.origin for link in links})
     log.info(f"feed {location}: {len(links)} links in {issues_read} of {min(cap, len(feed.items))} issues")
-    return links
+    return SourceLinks(links, "feed of issues")
 
 
 def _from_bytes(data: bytes, text: str | None, location: str, content_type: str, *, seen: set[str], cap: int,
-                follow: bool | None, post_fetcher: PageFetcher | None, name: str) -> list[Link]:  # fmt: skip
+                follow: bool | None, post_fetcher: PageFetcher | None, name: str) -> SourceLinks:  # fmt: skip
     # Any XML media type but XHTML is read as a feed, so that a document that is not one fails loudly.
     xml = _is_xml_type(content_type) and (root_element(data) or "").lower() != "html"
     if is_feed(data) or xml:
@@ -107,12 +116,12 @@ def _from_bytes(data: bytes, text: str | None, location: str, content_type: str,
             text, charset = decode_text(data)
             if charset != "utf-8":
                 log.info(f"draft {location}: read as {charset}")
-        return links_from_markdown(text, origin_of(name), location)
-    return links_from_newsletter(data, location)
+        return SourceLinks(links_from_markdown(text, origin_of(name), location), "draft")
+    return SourceLinks(links_from_newsletter(data, location), "post")
 
 
 def read_source(spec: str, fetcher: PageFetcher, *, seen: set[str] | None = None, cap: int = DEFAULT_FEED_CAP,
-                follow: bool | None = None, post_fetcher: PageFetcher | None = None) -> list[Link]:  # fmt: skip
+                follow: bool | None = None, post_fetcher: PageFetcher | None = None) -> SourceLinks:  # fmt: skip
     """Links from a newsletter post, an RSS/Atom feed or a markdown draft, given as an http(s) URL (fetched
     with `fetcher`) or a file path. The kind is detected from the content (feeds, in any XML form), the name or
     type (drafts: `.md`, `.markdown`, `.txt`, text/markdown, in any charset), else HTML. A saved HTML page is
