@@ -26,6 +26,7 @@ class Outcome(StrEnum):
     BUDGET_EXCEEDED = "budget_exceeded"
     LLM_ERROR = "llm_error"
     INTERNAL_ERROR = "internal_error"  # a bug: the message says where
+    BUSY = "busy"  # another live run held this article's lease for too long: the next run redoes it
     IMPORTED = "imported"  # a page of an existing archive brought in by `extractor import`: a scan, not a run
 
     @property
@@ -179,6 +180,45 @@ class ModelError(ExtractionError):
     def __init__(self, message: str, *, transient: bool = False, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.transient = transient
+
+
+# --- environment: the ledger, the home, the web archive -------------------------------------------------
+
+
+class LedgerError(ConfigError):
+    """The ledger cannot be used: not a database, damaged, from a newer extractor, unwritable, disk full."""
+
+
+class ArchiveEntryError(FetchError):
+    """A web-archive entry that cannot be trusted (unreadable, body outside the archive, hash mismatch)."""
+
+    outcome = Outcome.HTTP_ERROR
+
+
+class LeaseBusyError(ExtractorError):
+    """Another live run kept this article's lease past the wait: nothing was paid; the next run redoes it."""
+
+    outcome = Outcome.BUSY
+    transient = True
+
+
+class CarriedOverError(ExtractorError):
+    """Another run processed this article while this one waited for it and failed: its outcome is carried
+    over instead of paying for the same failure twice."""
+
+    def __init__(self, message: str, outcome: Outcome, *, transient: bool) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+        self.transient = transient
+
+
+class InvalidUsageError(ModelError):
+    """The model server reported token usage that cannot be counted (negative, not a number): a budget fed
+    with it would stop holding, so the answer is refused."""
+
+
+class ModelDeadlineError(ModelError):
+    """The model server did not finish its answer within the wall-clock deadline (`EXTRACTOR_TIMEOUT`)."""
 
 
 def outcome_of(exc: BaseException) -> Outcome:

@@ -291,57 +291,17 @@ def register(app: typer.Typer) -> None:
     def status(
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     ) -> None:
-        """Every article in the ledger under EXTRACTOR_HOME, with its latest outcome."""
-        from extractor.ledger import Ledger, RunTotals
-        from extractor.settings import CoreSettings, ledger_path
+        """Every article in the ledger under EXTRACTOR_HOME, with its latest outcome (and the links of runs
+        still going, or killed, that have none yet)."""
+        from extractor.cli._status import read_sources, read_status, status_json, status_text
 
-        path = ledger_path(CoreSettings().home)
-        latest: list[Record] = []
-        sources: list[dict[str, Any]] = []
-        totals = RunTotals().as_dict()
-        totals["runs"] = 0
-        if path.is_file():  # asking must not create a ledger (or EXTRACTOR_HOME)
-            with _one_line_errors(), Ledger(path) as ledger:
-                latest = ledger.latest()
-                totals = ledger.totals().as_dict()
-                totals["runs"] = len(ledger.runs())
-                sources = ledger.sources()
+        with _one_line_errors():
+            latest, totals = read_status()
+            sources = read_sources()
         if as_json:
-            articles = [
-                {
-                    "url": r.url,
-                    "id": r.scan_id,
-                    "origin": r.origin,
-                    "outcome": r.outcome,
-                    "error": r.error,
-                    "tokens_in": r.tokens_in,
-                    "tokens_out": r.tokens_out,
-                    "attempts": r.attempts,
-                }
-                for r in latest
-            ]
-            checked = [
-                {k: src.get(k) for k in ("spec", "last_checked_at", "last_links", "last_error")} for src in sources
-            ]
-            typer.echo(json.dumps({"articles": articles, "totals": totals, "sources": checked},
-                                  ensure_ascii=False, indent=2))  # fmt: skip
-            return
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table("outcome", "id", "origin", "url", "tokens", "error")
-        for r in latest:
-            table.add_row(r.outcome, r.scan_id, r.origin, r.url, f"{r.tokens_in}/{r.tokens_out}", r.error or "")
-        console = Console()
-        console.print(table)
-        console.print(
-            f"{totals['articles']} articles, {totals['succeeded']} scanned, {totals['failed']} failed, "
-            f"{totals['runs']} runs; tokens {totals['tokens_in']} in, {totals['tokens_out']} out"
-        )
-        for src in sources:  # a source that failed or gave nothing at its last read must not go unnoticed
-            if src.get("last_error"):
-                console.print(f"source {src['spec']}: {src['last_error']} (checked {src['last_checked_at']})",
-                              markup=False, highlight=False)  # fmt: skip
+            typer.echo(status_json(latest, totals, sources))
+        else:
+            typer.echo(status_text(latest, totals, sources))
 
     @app.command()
     def index(out: OutOption = None) -> None:

@@ -6,6 +6,7 @@ from extractor.errors import Outcome
 from extractor.ledger._migrations import MIGRATIONS, migrate
 from extractor.ledger._store import (
     INTERRUPTED,
+    PENDING,
     Input,
     Ledger,
     Record,
@@ -18,6 +19,7 @@ __all__ = [
     "INTERRUPTED",
     "LEDGER_FILE",
     "MIGRATIONS",
+    "PENDING",
     "Input",
     "Ledger",
     "Record",

@@ -122,6 +122,8 @@ def process_link(link: Link, ctx: Context) -> Record:
         content_hash = article.content_hash
         # What the article says of itself, when trafilatura finds it: kept in the ledger and the sidecar.
         base |= {"article_date": article.date, "author": article.author, "site_name": article.sitename}
+        # One run at a time per article (two runs at once would both pay): waits while another holds it.
+        ctx.ledger.lease(link.canonical, ctx.run_id)
         done = ctx.ledger.last_success(link.canonical)
         if (
             done is not None

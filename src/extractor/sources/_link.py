@@ -6,10 +6,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from extractor.errors import ConfigError
-from extractor.urls import canonicalize, is_http_url
+from extractor.urls import canonicalize, check_origin, is_http_url, origin_slug
 
 _ISSUE = re.compile(r"/p/([^/?#]+)")
 #: An issue id that starts with its date: `20250629d`, `20221228`, `2025-06-29-notes`.
@@ -53,9 +53,10 @@ def origin_of(page_url: str) -> str:
     path = urlsplit(page_url).path
     match = _ISSUE.search(path)
     if match:
-        return match.group(1)
-    last = path.rstrip("/").rsplit("/", 1)[-1]
-    return last.rsplit(".", 1)[0] if "." in last else last
+        return origin_slug(unquote(match.group(1)))
+    last = unquote(path.rstrip("/").rsplit("/", 1)[-1])
+    # A file name such as `weird name (1) [x].md` must not break the header's `[origin](...)` link.
+    return origin_slug(last.rsplit(".", 1)[0] if "." in last else last)
 
 
 def single_link(url: str, origin: str = "") -> Link:
@@ -63,7 +64,7 @@ def single_link(url: str, origin: str = "") -> Link:
     url = url.strip()
     if not is_http_url(url):
         raise ConfigError(f"not an http(s) URL: {url!r}")
-    return make_link(url, origin, url)
+    return make_link(url, check_origin(origin), url)
 
 
 def dedupe(links: Iterable[Link]) -> list[Link]:
