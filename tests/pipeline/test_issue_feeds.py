@@ -197,7 +197,7 @@ def test_a_source_without_links_fails_loudly(
     assert last == f"extractor: {letter.url('/feed')}: no article links found in it"
     assert "issue " + letter.url("/p/20250615b") + ": no article links in it" in stderr
     sources = status()["sources"]
-    assert sources == [{"spec": letter.url("/feed"), "kind": None,  # no kind: it was never read through
+    assert sources == [{"spec": letter.url("/feed"), "kind": "",  # no kind: it was never read through
                         "last_checked_at": sources[0]["last_checked_at"],  # type: ignore[index]
                         "last_links": 0, "last_error": f"{letter.url('/feed')}: no article links found in it"}]  # fmt: skip
     code, stdout, _ = run("status")
