@@ -19,9 +19,15 @@ from extractor.sources import Link
 
 
 @task(name="read-links")
-def read_links_task(spec: str, config: RunConfig) -> list[Link]:
-    """The links of one newsletter post, feed or draft."""
-    return read_links(spec, shared(config))
+def read_links_task(spec: str, config: RunConfig, follow: bool | None = None) -> list[Link]:
+    """The links of one newsletter post, feed or draft; what reading it has to say goes to the run's log."""
+    from prefect.logging import get_run_logger
+
+    from extractor.sources import source_notes
+
+    logger = get_run_logger()
+    with source_notes(logger.info):
+        return read_links(spec, shared(config), follow=follow)
 
 
 @task(name="new-links")

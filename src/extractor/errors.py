@@ -27,11 +27,12 @@ class Outcome(StrEnum):
     LLM_ERROR = "llm_error"
     INTERNAL_ERROR = "internal_error"  # a bug: the message says where
     BUSY = "busy"  # another live run held this article's lease for too long: the next run redoes it
+    IMPORTED = "imported"  # a page of an existing archive brought in by `extractor import`: a scan, not a run
 
     @property
     def succeeded(self) -> bool:
-        """A scan was written for this article."""
-        return self in (Outcome.OK, Outcome.TOO_LONG)
+        """A scan was written for this article (or imported: the page is there)."""
+        return self in (Outcome.OK, Outcome.TOO_LONG, Outcome.IMPORTED)
 
 
 class ExtractorError(Exception):
@@ -128,6 +129,11 @@ class OfflineMissError(FetchError):
     """--offline and the web archive holds no response for this URL."""
 
     outcome = Outcome.HTTP_ERROR
+
+
+class SourceError(ExtractorError):
+    """A source (post, feed, draft) that cannot be read or yields no links: the command says so and exits 1;
+    the ledger's `sources` table keeps the message as the source's last error."""
 
 
 # --- extraction ------------------------------------------------------------------------------------------
