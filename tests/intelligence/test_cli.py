@@ -109,3 +109,17 @@ def test_usage_errors_are_one_line(hand: HandArchive, tmp_path: Path) -> None:
         result = run(*args)
         assert result.returncode == 2, args
         assert result.stderr.startswith("extractor: ") and len(result.stderr.splitlines()) == 1, result.stderr
+
+
+def test_an_imported_archive(tmp_path: Path, home: Path) -> None:
+    out = tmp_path / "imported"
+    done = run("import", str(FIXTURES), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    pages = {p.stem for p in out.glob("*.md")}
+    result = run("signals", "--out", str(out), "--json", "--limit", "0")
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)["signals"]
+    seen = {o["scan_id"] for s in found for o in s["occurrences"]}
+    assert seen and seen <= pages
+    dated = [o for s in found for o in s["occurrences"] if o["date"]]
+    assert dated and all(o["date"].replace("-", "") == o["origin"][:8] for o in dated)
