@@ -11,6 +11,7 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import INPUTS, TASK_SOURCE
 
+from extractor import intelligence
 from extractor.ledger import Record
 from extractor.output import write_index
 from extractor.pipeline import RunConfig, new_links, process_link, read_links, shared
@@ -52,6 +53,7 @@ def close_run_task(config: RunConfig, run_id: int) -> dict[str, Any]:
     parts = shared(config)
     totals = parts.ledger.finish_run(run_id)
     write_index(parts.out.path)
+    intelligence.after_run(parts.out.path, None)  # the scans this run wrote are the folder's new ones
     return totals.as_dict()
 
 

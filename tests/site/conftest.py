@@ -103,6 +103,12 @@ class Built:
         return (self.dest / path).read_text(encoding="utf-8")
 
 
+@pytest.fixture(autouse=True)
+def _private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A site built with snapshot="auto" runs the archive intelligence, which keeps a store under EXTRACTOR_HOME.
+    monkeypatch.setenv("EXTRACTOR_HOME", str(tmp_path / "home"))
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """One site for the session, built from the fixture scans with the snapshot."""

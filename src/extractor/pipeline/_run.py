@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from extractor import intelligence
+from extractor.errors import Outcome
 from extractor.ledger import Ledger, Record, RunTotals
 from extractor.output import write_index
 from extractor.pipeline._config import RunConfig
@@ -70,6 +72,7 @@ def run_links_once(
     finally:
         totals = parts.ledger.finish_run(run_id)
         index = write_index(parts.out.path)
+    intelligence.after_run(parts.out.path, [r.scan_id for r in records if r.outcome in (Outcome.OK, Outcome.TOO_LONG)])
     return RunReport(run_id, records, totals, index)
 
 
