@@ -16,7 +16,7 @@ from prefect.logging import get_run_logger
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from extractor.ledger import Record
-from extractor.pipeline import RunConfig, RunSummary, close_run, open_run, release, shared, unique
+from extractor.pipeline import RunConfig, RunSummary, close_run, open_run, release, scans_written, shared, unique
 from extractor.sources import Link
 from flows._tasks import new_links_task, process_link_task, read_links_task
 
@@ -83,6 +83,7 @@ def _drive(links: list[Link], config: RunConfig, command: str) -> dict[str, Any]
                 key=SUMMARY_KEY, markdown=summary_markdown(summary), description=f"extractor run {run_id}"
             )
             logger.info(summary_markdown(summary).splitlines()[2])
+        scans_written(parts, records)
     finally:
         release(config)
     return {
@@ -109,30 +110,41 @@ def scan_page(
     out: str | None = None,
     offline: bool = False,
     archive: str | None = None,
+    follow: bool | None = None,
     config: RunConfig | None = None,
 ) -> dict[str, Any]:
     """Scans every link of a newsletter post, feed or draft (URL or file), one task per link, with the bounded
-    workers of the flow's task runner (`scan_page.with_options(task_runner=...)` to change them)."""
+    workers of the flow's task runner (`scan_page.with_options(task_runner=...)` to change them). `follow`: read
+    a feed's items as newsletter issues (True) or articles (False); None decides per feed."""
     config = _config(out, offline, archive, config)
-    links = read_links_task(source, config)
+    links = read_links_task(source, config, follow)
     return _drive(links, config, "flow:scan-page")
 
 
 @flow(name="watch", task_runner=_threads())
-def watch(sources: list[str], out: str | None = None) -> dict[str, Any]:
+def watch(
+    sources: list[str], out: str | None = None, site: str | None = None, follow: bool | None = None
+) -> dict[str, Any]:
     """Polls feeds and newsletter archives; processes only links never seen (or that failed transiently).
-    A source that cannot be read is reported and skipped; the others still run."""
+    A source that cannot be read is reported and skipped; the others still run. With `site`, the static site
+    there is rebuilt after a run that wrote a scan. `follow`: read feed items as newsletter issues (True) or
+    articles (False); None decides per feed."""
     logger = get_run_logger()
     config = _config(out, False, None, None)
     links: list[Link] = []
     unreadable: dict[str, str] = {}
     for spec in sources:
         try:
-            links.extend(read_links_task(spec, config))
+            links.extend(read_links_task(spec, config, follow))
         except Exception as exc:
             unreadable[spec] = str(exc) or type(exc).__name__
             logger.warning("source %s: %s", spec, unreadable[spec])
     fresh = new_links_task(links, config)
     result = _drive(fresh, config, "flow:watch")
     result["unreadable"] = unreadable
+    if site:
+        from extractor.site import site_after_run
+
+        result["site"] = site_after_run(Path(config.out), Path(site), result["outcomes"])
+        logger.info("%s", result["site"])
     return result

@@ -24,10 +24,14 @@ from extractor.sources import Link
 
 
 @task(name="read-links", cache_policy=NO_CACHE)
-def read_links_task(spec: str, config: RunConfig) -> list[Link]:
-    """The links of one newsletter post, feed or draft."""
-    links = read_links(spec, shared(config))
-    get_run_logger().info("%s: %d links", spec, len(links))
+def read_links_task(spec: str, config: RunConfig, follow: bool | None = None) -> list[Link]:
+    """The links of one newsletter post, feed or draft; what reading it has to say goes to the run's log."""
+    from extractor.sources import source_notes
+
+    logger = get_run_logger()
+    with source_notes(logger.info):
+        links = read_links(spec, shared(config), follow=follow)
+    logger.info("%s: %d links", spec, len(links))
     return links
 
 

@@ -27,21 +27,22 @@ class Outcome(StrEnum):
     LLM_ERROR = "llm_error"
     INTERNAL_ERROR = "internal_error"  # a bug: the message says where
     BUSY = "busy"  # another live run held this article's lease for too long: the next run redoes it
+    IMPORTED = "imported"  # a page of an existing archive brought in by `extractor import`: a scan, not a run
     INTERRUPTED = "interrupted"  # the run was stopped (Ctrl-C, SIGTERM) first: not a failure, redone next run
     WRITE_ERROR = "write_error"  # the scan could not be written (disk full, permissions): redone next run
 
     @property
     def succeeded(self) -> bool:
-        """A scan was written for this article."""
+        """A scan was written for this article (or imported: the page is there)."""
         return succeeded(self)
 
 
-#: The outcomes that mean a scan was written: the one place this rule is written down.
-SUCCEEDED = frozenset({Outcome.OK.value, Outcome.TOO_LONG.value})
+#: The outcomes that mean a scan is there (written by a run, or imported): the one place this rule is written.
+SUCCEEDED = frozenset({Outcome.OK.value, Outcome.TOO_LONG.value, Outcome.IMPORTED.value})
 
 
 def succeeded(outcome: str | None) -> bool:
-    """Whether an outcome code (as the ledger stores it) means a scan was written."""
+    """Whether an outcome code (as the ledger stores it) means a scan is there."""
     return outcome in SUCCEEDED
 
 
@@ -141,6 +142,11 @@ class OfflineMissError(FetchError):
     outcome = Outcome.HTTP_ERROR
 
 
+class SourceError(ExtractorError):
+    """A source (post, feed, draft) that cannot be read or yields no links: the command says so and exits 1;
+    the ledger's `sources` table keeps the message as the source's last error."""
+
+
 # --- extraction ------------------------------------------------------------------------------------------
 
 
@@ -238,3 +244,11 @@ def outcome_of(exc: BaseException) -> Outcome:
     if isinstance(exc, ExtractorError) and exc.outcome is not None:
         return exc.outcome
     return Outcome.INTERNAL_ERROR
+
+
+# --- the site ----------------------------------------------------------------------------------------------
+
+
+class SiteError(ExtractorError):
+    """The static site could not be built: mkdocs or the search indexer failed. Not an article's outcome: the
+    command stops with one line (a folder that is not a site to overwrite is a `ConfigError`)."""

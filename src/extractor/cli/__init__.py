@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from extractor.cli import eval_cmds, format_cmds, pipeline_cmds
+from extractor.cli import eval_cmds, format_cmds, import_cmds, intel_cmds, pipeline_cmds, site_cmds
 from extractor.cli._common import run_main
 
 app = typer.Typer(
@@ -42,6 +42,9 @@ def _root(
 format_cmds.register(app)
 pipeline_cmds.register(app)
 eval_cmds.register(app)
+site_cmds.register(app)
+import_cmds.register(app)
+intel_cmds.register(app)
 
 
 def main() -> None:

@@ -42,7 +42,22 @@ def read_status() -> tuple[list[Record], dict[str, Any]]:
     return latest, totals
 
 
-def status_json(latest: list[Record], totals: dict[str, Any]) -> str:
+#: What status shows of each source the ledger knows.
+SOURCE_FIELDS = ("spec", "kind", "last_checked_at", "last_links", "last_error")
+
+
+def read_sources() -> list[dict[str, Any]]:
+    """Every source read so far, with its last read's links and error; none when there is no ledger yet."""
+    from extractor.settings import CoreSettings, ledger_path
+
+    path = ledger_path(CoreSettings().home)
+    if not path.is_file():
+        return []
+    with Ledger(path) as ledger:
+        return [{k: src.get(k) for k in SOURCE_FIELDS} for src in ledger.sources()]
+
+
+def status_json(latest: list[Record], totals: dict[str, Any], sources: list[dict[str, Any]] | None = None) -> str:
     articles = [
         {
             "url": r.url,
@@ -56,10 +71,11 @@ def status_json(latest: list[Record], totals: dict[str, Any]) -> str:
         }
         for r in latest
     ]
-    return json.dumps({"articles": articles, "totals": totals}, ensure_ascii=False, indent=2)
+    data = {"articles": articles, "totals": totals, "sources": sources or []}
+    return json.dumps(data, ensure_ascii=False, indent=2)
 
 
-def status_text(latest: list[Record], totals: dict[str, Any]) -> str:
+def status_text(latest: list[Record], totals: dict[str, Any], sources: list[dict[str, Any]] | None = None) -> str:
     width = max([len("outcome"), *(len(r.outcome) for r in latest)])
     origin_width = max([len("origin"), *(len(r.origin) for r in latest)])
     lines = [f"{'outcome':<{width}}  attempts  tokens in/out  {'origin':<{origin_width}}  url"]
@@ -73,4 +89,7 @@ def status_text(latest: list[Record], totals: dict[str, Any]) -> str:
         f"{totals['runs']} runs; tokens {totals['tokens_in']} in, {totals['tokens_out']} out, "
         f"{totals['attempts']} attempts"
     )
+    for src in sources or ():  # a source that failed or gave no links at its last read must not go unnoticed
+        if src.get("last_error"):
+            lines.append(f"source {src['spec']}: {src['last_error']} (checked {src['last_checked_at']})")
     return "\n".join(lines)

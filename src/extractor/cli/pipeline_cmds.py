@@ -33,6 +33,14 @@ if TYPE_CHECKING:
 OutOption = Annotated[
     Path | None, typer.Option("--out", help="Directory for the scans (default $EXTRACTOR_OUT or ./scans).")
 ]
+FollowOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--follow/--no-follow",
+        help="Read a feed's items as newsletter issues and scan the articles they link (--follow), or scan "
+        "the items themselves (--no-follow). Default: decided per feed, and said on stderr.",
+    ),
+]
 
 
 def _err(message: str) -> None:
@@ -149,6 +157,15 @@ def _check_complete(report: RunReport) -> None:
         raise typer.Exit(1)
 
 
+def _say_unimported(directory: Path) -> None:
+    from extractor.output import pages_without_sidecar
+
+    missing = pages_without_sidecar(directory)
+    if missing:
+        _err(f"{len(missing)} pages in {directory} have no sidecar and are left out "
+             f"(`extractor import {directory}` brings them in)")  # fmt: skip
+
+
 def _flow_result(result: dict[str, Any]) -> None:
     totals = dict(result.get("totals", {}))
     totals["cost_usd"] = result.get("cost_usd")
@@ -207,10 +224,13 @@ def register(app: typer.Typer) -> None:
         runner: Annotated[
             str, typer.Option("--runner", help="threads (default) or dask (needs the 'dask' extra).")
         ] = "threads",
+        follow: FollowOption = None,
     ) -> None:
         """Scan every link of a newsletter post: each link ends with one outcome in the ledger."""
+        from extractor.sources import source_notes
+
         _sigterm_as_interrupt()
-        with _one_line_errors():
+        with _one_line_errors(), source_notes(_err):
             from extractor.pipeline import RunConfig, build, scan_source
 
             if runner not in ("threads", "dask"):
@@ -223,7 +243,7 @@ def register(app: typer.Typer) -> None:
                 from flows import scan_page, task_runner
 
                 flow = scan_page.with_options(task_runner=task_runner(runner, config.concurrency))
-                _flow_result(flow(source, config=config))
+                _flow_result(flow(source, follow=follow, config=config))
                 return
             parts = build(config)
             try:
@@ -236,7 +256,7 @@ def register(app: typer.Typer) -> None:
                     return f"{IN_PROCESS}, {parts.describe()}{note}"
 
                 with _progress("links", announce) as progress:
-                    report = scan_source(source, config, progress=progress, parts=parts)
+                    report = scan_source(source, config, progress=progress, parts=parts, follow=follow)
             finally:
                 parts.close()
             for rec in report.records:
@@ -254,6 +274,10 @@ def register(app: typer.Typer) -> None:
         ] = None,
         out: OutOption = None,
         name: Annotated[str, typer.Option("--name", help="Deployment name.")] = "extractor-watch",
+        site: Annotated[
+            Path | None, typer.Option("--site", help="Rebuild the static site in this folder after a run that wrote.")
+        ] = None,
+        follow: FollowOption = None,
     ) -> None:
         """Serve a scheduled Prefect deployment that processes only new items of SOURCES. Needs a Prefect
         server (`prefect server start`, then PREFECT_API_URL): schedules never fire on the ephemeral API."""
@@ -268,7 +292,13 @@ def register(app: typer.Typer) -> None:
             from flows import watch as watch_flow
             from prefect import serve
 
-            params: dict[str, Any] = {"sources": list(sources), "out": str(out.resolve()) if out else None}
+            params: dict[str, Any] = {
+                "sources": list(sources),
+                "out": str(out.resolve()) if out else None,
+                "follow": follow,
+            }
+            if site:
+                params["site"] = str(site.resolve())
             deployment = watch_flow.to_deployment(
                 name=name, cron=cron, interval=interval, parameters=params
             )
@@ -282,11 +312,15 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Every article in the ledger under EXTRACTOR_HOME, with its latest outcome (and the links of runs
         still going, or killed, that have none yet)."""
-        from extractor.cli._status import read_status, status_json, status_text
+        from extractor.cli._status import read_sources, read_status, status_json, status_text
 
         with _one_line_errors():
             latest, totals = read_status()
-        typer.echo(status_json(latest, totals) if as_json else status_text(latest, totals))
+            sources = read_sources()
+        if as_json:
+            typer.echo(status_json(latest, totals, sources))
+        else:
+            typer.echo(status_text(latest, totals, sources))
 
     @app.command()
     def index(out: OutOption = None) -> None:
@@ -299,6 +333,7 @@ def register(app: typer.Typer) -> None:
             if not directory.is_dir():
                 raise ConfigError(f"{directory}: no such directory")
             typer.echo(str(write_index(directory)))
+            _say_unimported(directory)
 
     @app.command()
     def export(
@@ -322,4 +357,5 @@ def register(app: typer.Typer) -> None:
                 _err(PARQUET_MISSING)
             else:
                 typer.echo(f"{done.rows} rows -> {done.csv}, {done.parquet}")
+            _say_unimported(directory)
 

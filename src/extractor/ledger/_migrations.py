@@ -63,6 +63,19 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         """,
     ),
     (
+        2,
+        """
+        -- The newsletter issue's date (YYYY-MM-DD) and the article's own date, author and site name, when
+        -- known. No comment may follow a column definition: SQLite copies it into the table's schema text.
+        ALTER TABLE articles ADD COLUMN issue_date TEXT;
+        ALTER TABLE articles ADD COLUMN article_date TEXT;
+        ALTER TABLE articles ADD COLUMN author TEXT;
+        ALTER TABLE articles ADD COLUMN site_name TEXT;
+        -- How many links a source gave at its last check (0 with last_error set: it gave none).
+        ALTER TABLE sources ADD COLUMN last_links INTEGER
+        """,
+    ),
+    (
         3,
         """
         ALTER TABLE runs ADD COLUMN boot_id TEXT;         -- the kernel's boot id, to tell a reused pid

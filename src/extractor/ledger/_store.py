@@ -43,6 +43,7 @@ class Input:
     scan_id: str
     origin: str = ""
     source: str = ""
+    issue_date: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,15 @@ class Record:
     started_at: str | None = None
     finished_at: str | None = None
     run_id: int | None = None
+    #: The newsletter issue's date (YYYY-MM-DD) and the article's own date, author and site name, when known.
+    issue_date: str | None = None
+    article_date: str | None = None
+    author: str | None = None
+    site_name: str | None = None
 
     @property
     def succeeded(self) -> bool:
+        """A scan is there: written by a run, or imported from an archive."""
         return succeeded(self.outcome)
 
 
@@ -282,9 +289,9 @@ class Ledger:
         with self._write() as conn:
             for item in inputs:
                 cur = conn.execute(
-                    "INSERT OR IGNORE INTO articles (run_id, url, canonical_url, scan_id, origin, source) "
-                    "VALUES (?,?,?,?,?,?)",
-                    (run_id, item.url, item.canonical_url, item.scan_id, item.origin, item.source),
+                    "INSERT OR IGNORE INTO articles (run_id, url, canonical_url, scan_id, origin, source, issue_date) "
+                    "VALUES (?,?,?,?,?,?,?)",
+                    (run_id, item.url, item.canonical_url, item.scan_id, item.origin, item.source, item.issue_date),
                 )
                 added += cur.rowcount
             conn.execute(
@@ -500,11 +507,15 @@ class Ledger:
                 (spec, kind, now()),
             )
 
-    def source_checked(self, spec: str, error: str | None = None) -> None:
+    def source_checked(self, spec: str, error: str | None = None, *, links: int | None = None,
+                       kind: str | None = None) -> None:
+        """Notes a read of a source: when, how many links it gave, and its error (None: read fine)."""
         self.add_source(spec)
         with self._write() as conn:
             conn.execute(
-                "UPDATE sources SET last_checked_at = ?, last_error = ? WHERE spec = ?", (now(), error, spec)
+                "UPDATE sources SET last_checked_at = ?, last_error = ?, last_links = ?, kind = COALESCE(?, kind) "
+                "WHERE spec = ?",
+                (now(), error, links, kind, spec),
             )
 
     def sources(self) -> list[dict[str, Any]]:

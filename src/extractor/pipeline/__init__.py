@@ -20,6 +20,7 @@ from extractor.pipeline._run import (
     run_links_once,
     scan_source,
     scan_url,
+    scans_written,
 )
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "run_links_once",
     "scan_source",
     "scan_url",
+    "scans_written",
     "shared",
     "unique",
 ]

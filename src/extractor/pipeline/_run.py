@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from extractor import intelligence
 from extractor.ledger import Ledger, Record, RunTotals
 from extractor.output import write_index
 from extractor.pipeline._config import RunConfig
@@ -51,17 +52,19 @@ class RunReport:
         return all(r.outcome for r in self.records) and self.totals.outcomes.get("pending", 0) == 0
 
 
-def read_links(spec: str, parts: Parts) -> list[Link]:
-    """The links of a source (a URL or file: post, feed or draft), noted in the ledger's sources."""
+def read_links(spec: str, parts: Parts, *, follow: bool | None = None) -> list[Link]:
+    """The links of a source (a URL or file: post, feed or draft), noted in the ledger's sources. `follow`
+    forces a feed's items to be read as newsletter issues (True) or articles (False); None decides."""
     from extractor.sources import read_source
 
     try:
-        links = list(read_source(spec, parts.source_fetcher))
+        # Issue posts are read through the web archive first: a published post does not change.
+        found = read_source(spec, parts.source_fetcher, follow=follow, post_fetcher=parts.fetcher)
     except Exception as exc:
-        parts.ledger.source_checked(spec, error=str(exc) or type(exc).__name__)
+        parts.ledger.source_checked(spec, error=str(exc) or type(exc).__name__, links=0)
         raise
-    parts.ledger.source_checked(spec)
-    return links
+    parts.ledger.source_checked(spec, links=len(found), kind=found.kind)
+    return list(found)
 
 
 def new_links(links: Sequence[Link], ledger: Ledger) -> list[Link]:
@@ -98,6 +101,11 @@ def close_run(parts: Parts, run_id: int, *, interrupted: bool = False) -> RunSum
     return RunSummary(run_id, totals, index, model=model, cost_usd=cost, interrupted=interrupted)
 
 
+def scans_written(parts: Parts, records: Sequence[Record]) -> None:
+    """After a run that finished: the archive intelligence learns the scans it wrote (it never fails the run)."""
+    intelligence.after_run(parts.out.path, [r.scan_id for r in records if r.succeeded])
+
+
 def run_links_once(
     links: Sequence[Link],
     parts: Parts,
@@ -124,6 +132,7 @@ def run_links_once(
         raise
     finally:
         summary = close_run(parts, run_id, interrupted=interrupted)
+    scans_written(parts, records)
     return RunReport(run_id, records, summary.totals, summary.index, summary)
 
 
@@ -160,6 +169,7 @@ def scan_source(
     only_new: bool = False,
     parts: Parts | None = None,
     command: str = "page",
+    follow: bool | None = None,
 ) -> RunReport:
     """Every link of a newsletter post, feed or draft, in process on a bounded thread pool. The source is read
     before the model starts: a typo'd file or an unreachable post costs nothing."""
@@ -167,7 +177,7 @@ def scan_source(
     own = parts is None
     parts = parts or build(config)
     try:
-        links = read_links(spec, parts)
+        links = read_links(spec, parts, follow=follow)
         if only_new:
             links = new_links(links, parts.ledger)
         return run_links_once(
