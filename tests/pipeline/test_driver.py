@@ -127,13 +127,18 @@ def test_embedded_model_starts_only_when_the_run_can_go_ahead(
     assert embedded.started == 0, "a typo or a bad --out costs no model start-up"
 
 
-def test_a_source_without_links_starts_no_model(
-    embedded: ServerSpy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_run_with_nothing_new_starts_no_model(
+    site: ArticleSite, llm: StubLLM, embedded: ServerSpy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with ArticleSite(posted=0) as empty:
-        monkeypatch.setenv("EXTRACTOR_ALLOW_HOSTS", empty.allow_hosts)
-        code, _, stderr = run("page", empty.post_url, "--out", str(tmp_path / "out"))
-    assert code == 0 and "no model started" in stderr
+    # A watch poll that finds no new item must not start the embedded model (seconds, about 420 MB) for nothing.
+    from extractor import scan_source
+
+    monkeypatch.setenv("EXTRACTOR_LLM", llm.base_url)
+    first = scan_source(site.post_url, out=tmp_path / "out")
+    assert first.totals.inputs == 4 and llm.calls == 3
+    monkeypatch.setenv("EXTRACTOR_LLM", "local")
+    again = scan_source(site.post_url, out=tmp_path / "out", only_new=True)
+    assert again.records == [] and again.complete
     assert embedded.started == 0
 
 
