@@ -293,6 +293,11 @@ class Provenance(BaseModel):
     usage: Usage | None = None
     attempts: int | None = None
     evidence: list[Evidence] = Field(default_factory=list)
+    #: Soft problems of the answer (off the archive's usual shape): notes, never a reason to re-ask or refuse.
+    notes: list[str] = Field(default_factory=list)
+    #: Sentences of the article that addressed the model ("ignore all previous instructions"...), removed from
+    #: what was sent.
+    removed: list[str] = Field(default_factory=list)
     created_at: str | None = None
     extractor_version: str | None = None
 
@@ -316,6 +321,9 @@ class Sidecar(BaseModel):
         data = self.model_dump(mode="json", by_alias=True)
         if self.scan.layout.is_default():
             del data["scan"]["layout"]
+        for key in ("notes", "removed"):  # written only when there is something to say
+            if not data["provenance"].get(key):
+                data["provenance"].pop(key, None)
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
     @classmethod

@@ -17,10 +17,11 @@ from pydantic import ValidationError
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
 from extractor.errors import BudgetExceededError, InvalidOutputError, ModelError
-from extractor.extract._answer import CompactScanAnswer, ScanAnswer, SignalRow
+from extractor.extract._answer import CompactScanAnswer, ScanAnswer, SignalRow, problems
 from extractor.extract._backends import Backend, resolve
 from extractor.extract._budget import RunBudget, price_of
-from extractor.extract._grounding import Grounder
+from extractor.extract._grounding import Grounder, normalize
+from extractor.extract._injection import strip_injections
 from extractor.extract._language import detect, name
 from extractor.extract._local import LocalServer
 from extractor.extract._prompt import PromptTemplate
@@ -47,6 +48,8 @@ class _Call:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     last_text: str | None = None
+    #: Every attempt's answer text, in order: when the re-asks run out, the best keepable one is kept.
+    texts: list[str] = field(default_factory=list)
     finish_reason: str | None = None
     model: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -69,6 +72,8 @@ class _Call:
             self.prompt_tokens += p
             self.completion_tokens += c
             self.last_text = text
+            if text:
+                self.texts.append(text)
             self.finish_reason = finish
             self.model = getattr(response, "model", None) or self.model
         self.budget.charge(p, c)
@@ -128,6 +133,7 @@ class Extractor:
             http_client=http_client,
         )
         self._client = instructor.from_openai(self._openai, mode=backend.mode)
+        self._echo: frozenset[str] | None = None
 
     @property
     def model(self) -> str:
@@ -151,6 +157,8 @@ class Extractor:
     def extract(
         self, text: str, *, url: str, origin: str, origin_url: str, title: str | None = None
     ) -> ExtractionResult:
+        # Sentences written for the model, not the reader, never reach it; the sidecar lists them.
+        text, removed = strip_injections(text)
         article, truncated = cut(text, self.max_input_tokens, self.tokenizer)
         language = self.settings.language or detect(article)
         answer_model: type[ScanAnswer] = self.answer_model
@@ -161,7 +169,10 @@ class Extractor:
             model=answer_model,
         )
         grounder = Grounder(article)
-        context = {"grounder": grounder, "language": language, "grounding": True}
+        # A run of words shared with the instructions is an echo of the prompt, unless the article has it too.
+        in_article = normalize(article)
+        echo = frozenset(s for s in self.echo if s not in in_article)
+        context = {"grounder": grounder, "language": language, "grounding": True, "echo": echo}
         estimate = sum(self.tokenizer.count(m["content"]) for m in prompt.messages)
         call = _Call(self.budget, self.max_output_tokens)
         self.budget.check(estimate)
@@ -196,11 +207,14 @@ class Extractor:
         except BudgetExceededError as exc:
             raise BudgetExceededError(exc.message, **call.failure()) from exc
         except IncompleteOutputException as exc:
-            raise InvalidOutputError(
-                f"the answer was cut at the output limit ({self.max_output_tokens} tokens)",
-                errors=[self._cut_error()],
-                **call.failure(),
-            ) from exc
+            kept = self._best_answer(call, context, answer_model)
+            if kept is None:
+                raise InvalidOutputError(
+                    f"the answer was cut at the output limit ({self.max_output_tokens} tokens)",
+                    errors=[self._cut_error()],
+                    **call.failure(),
+                ) from exc
+            answer = kept
         except InstructorRetryException as exc:
             cause = api_error(exc)
             if isinstance(cause, openai.APIError):
@@ -209,9 +223,35 @@ class Extractor:
         except openai.APIError as exc:
             raise self._model_error(exc, call) from exc
 
+        notes = problems(answer, grounder, language=language, grounding=False, echo=echo).soft
         return self._result(answer, call, prompt_version=prompt.version, prompt_hash=prompt.hash,
                             grounder=grounder, truncated=truncated, article=article, url=url, origin=origin,
-                            origin_url=origin_url)  # fmt: skip
+                            origin_url=origin_url, notes=notes, removed=removed)  # fmt: skip
+
+    @property
+    def echo(self) -> frozenset[str]:
+        """The prompt's word runs (see `PromptTemplate.echo`), computed once."""
+        if self._echo is None:
+            self._echo = self.template.echo()
+        return self._echo
+
+    def _best_answer(
+        self, call: _Call, context: dict[str, Any], answer_model: type[ScanAnswer]
+    ) -> ScanAnswer | None:
+        """Of every answer received, the best one that breaks no hard rule but grounding (its unbacked rows are
+        then left out of the scan and kept, flagged, in the sidecar): the most rows backed by the article, the
+        latest on a tie. None when no answer is keepable. So a re-ask never loses a keepable answer."""
+        grounder: Grounder = context["grounder"]
+        best: tuple[int, int, ScanAnswer] | None = None
+        for i, text in enumerate(call.texts):
+            try:
+                answer = answer_model.model_validate_json(text, context={**context, "grounding": False})
+            except ValidationError:
+                continue
+            grounded = sum(grounder.check(row.evidence).verified for _, row in answer.rows())
+            if best is None or (grounded, i) > best[:2]:
+                best = (grounded, i, answer)
+        return best[2] if best is not None else None
 
     def _cut_error(self) -> str:
         return (f"finish_reason=length: the answer was cut at the output limit ({self.max_output_tokens} tokens, "
@@ -228,16 +268,14 @@ class Extractor:
     def _last_chance(
         self, exc: InstructorRetryException, call: _Call, context: dict[str, Any], answer_model: type[ScanAnswer]
     ) -> ScanAnswer:
-        """Re-asks are spent. If the last answer breaks only the grounding rule, keep it: its unbacked rows are
-        moved out of the scan and kept, flagged, in the sidecar. Anything else is an invalid output."""
+        """Re-asks are spent. Keep the best answer that breaks only the grounding rule (`_best_answer`): its
+        unbacked rows are moved out of the scan and kept, flagged, in the sidecar. Otherwise, an invalid output."""
         errors = _errors(exc)
         if call.finish_reason == "length":
             errors.append(self._cut_error())
-        if call.last_text:
-            try:
-                return answer_model.model_validate_json(call.last_text, context={**context, "grounding": False})
-            except ValidationError:
-                pass
+        kept = self._best_answer(call, context, answer_model)
+        if kept is not None:
+            return kept
         raise InvalidOutputError(
             f"the model's answer broke the rules after {call.attempts} attempts: {'; '.join(errors)[:300]}",
             errors=errors,
@@ -246,7 +284,7 @@ class Extractor:
 
     def _result(
         self, answer: ScanAnswer, call: _Call, *, prompt_version: str, prompt_hash: str, grounder: Grounder,
-        truncated: bool, article: str, url: str, origin: str, origin_url: str,
+        truncated: bool, article: str, url: str, origin: str, origin_url: str, notes: list[str], removed: list[str],
     ) -> ExtractionResult:  # fmt: skip
         evidence: list[Evidence] = []
         tables: dict[str, list[Any]] = {t: [] for t in ("signals", "concerns", "behaviors", "technologies", "issues")}
@@ -293,6 +331,8 @@ class Extractor:
             usage=Usage(**call.usage()),
             attempts=call.attempts,
             evidence=evidence,
+            notes=notes,
+            removed=removed,
         )
         return ExtractionResult(scan=scan, provenance=provenance)
 
