@@ -243,7 +243,7 @@ def _shape_rules(scan: Scan) -> Problems:
         n = len(getattr(scan, name))
         lo, hi = USUAL_COUNTS[name]
         if not lo <= n <= hi:
-            what = "rows" if name in TABLES else "items"
+            what = ("row" if name in TABLES else "item") + ("" if n == 1 else "s")
             p.soft.append(f"{name} has {n} {what}; the archive usually has {lo}-{hi}")
     if scan.category is not None and scan.category not in CATEGORIES:
         p.soft.append(f"category {scan.category!r} is outside the list ({', '.join(CATEGORIES)})")
