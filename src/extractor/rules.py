@@ -205,7 +205,7 @@ def check_scan(
         p.hard.append("signals is empty; give at least one signal")
     for f in fields_of(scan):
         _text_rules(f, p, article=article, echo=echo)
-    p.extend(_shape_rules(scan))
+    p.extend(_shape_rules(scan, lists=not format_problems))
     return p
 
 
@@ -233,21 +233,22 @@ def _text_rules(f: Field, p: Problems, *, article: str | None, echo: frozenset[s
         p.soft.append(f"{label} has {words(f.text)} words; the archive's longest is about {limit}")
 
 
-def _shape_rules(scan: Scan) -> Problems:
+def _shape_rules(scan: Scan, *, lists: bool = True) -> Problems:
+    """`lists`: also say when the category or type is outside its list (the page format already says so)."""
     p = Problems()
     for name in ("title", "summary"):
         n, (lo, hi) = words(getattr(scan, name)), USUAL_WORDS[name]
         if n and not lo <= n <= hi:
-            p.soft.append(f"{name} has {n} words; the archive usually has {lo}-{hi}")
+            p.soft.append(f"{name} has {n} word{'' if n == 1 else 's'}; the archive usually has {lo}-{hi}")
     for name in ("keywords", "themes", *TABLES):
         n = len(getattr(scan, name))
         lo, hi = USUAL_COUNTS[name]
         if not lo <= n <= hi:
             what = ("row" if name in TABLES else "item") + ("" if n == 1 else "s")
             p.soft.append(f"{name} has {n} {what}; the archive usually has {lo}-{hi}")
-    if scan.category is not None and scan.category not in CATEGORIES:
+    if lists and scan.category is not None and scan.category not in CATEGORIES:
         p.soft.append(f"category {scan.category!r} is outside the list ({', '.join(CATEGORIES)})")
-    if scan.type is not None and scan.type not in TYPES:
+    if lists and scan.type is not None and scan.type not in TYPES:
         p.soft.append(f"type {scan.type!r} is outside the list ({', '.join(TYPES)})")
     p.extend(repeated_rows({t: [r.name for r in scan.table(t)] for t in TABLES}))
     return p
