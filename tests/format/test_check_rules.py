@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from extractor.models import Entry, Scan, Signal
+from extractor.models import Entry, Signal
 from extractor.parse import parse
 from extractor.render import render
 
