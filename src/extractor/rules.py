@@ -169,7 +169,23 @@ def echo_shingles(phrases: Iterable[str], n: int = ECHO_WORDS) -> frozenset[str]
     return frozenset(out)
 
 
+#: A name from our own schema: CamelCase ("CompactScanAnswer") or snake_case ("ten_year"); never an ordinary word.
+_IDENTIFIER = re.compile(r"(?:[A-Z][a-z0-9]+){2,}|[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+
+
+def schema_identifiers(names: Iterable[str]) -> frozenset[str]:
+    """The identifiers among `names` (the tool's name, its definitions, its field names), casefolded, for
+    `echoes`: a field holding one copies the schema (a small model names its rows after the tool)."""
+    return frozenset(n.casefold() for n in names if _IDENTIFIER.fullmatch(n))
+
+
 def echoes(text: str, shingles: frozenset[str], n: int = ECHO_WORDS) -> str | None:
+    """The first run of `n` words of `text` found in `shingles`, or a single word of `text` found there (only
+    `schema_identifiers` are single words)."""
+    for raw in text.split():
+        token = raw.strip(".,;:!?\"'()[]{}").casefold()
+        if token in shingles:
+            return raw
     ws = _norm(text).split()
     for i in range(len(ws) - n + 1):
         run = " ".join(ws[i : i + n])
@@ -227,7 +243,7 @@ def _text_rules(f: Field, p: Problems, *, article: str | None, echo: frozenset[s
     if echo:
         run = echoes(f.text, echo)
         if run:
-            p.hard.append(f"{label} copies the instructions ({run!r}); describe the article instead")
+            p.hard.append(f"{label} copies the instructions or the schema ({run!r}); describe the article instead")
     limit = USUAL_CELL_WORDS.get(f.cell)
     if limit and words(f.text) > limit:
         p.soft.append(f"{label} has {words(f.text)} words; the archive's longest is about {limit}")

@@ -11,7 +11,8 @@ import pytest
 from pydantic import ValidationError
 
 from extractor.extract import Grounder, PromptTemplate, ScanAnswer
-from extractor.extract._answer import problems
+from extractor.extract._answer import problems, schema_names
+from extractor.rules import schema_identifiers
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
@@ -25,7 +26,7 @@ def good_answer(name: str = "article-harbour-heat") -> dict[str, Any]:
     return data
 
 
-ECHO = PromptTemplate().echo()
+ECHO = PromptTemplate().echo() | schema_identifiers(schema_names(ScanAnswer))
 
 
 def errors_of(answer: dict[str, Any], text: str, language: str | None = "en") -> str:
@@ -71,6 +72,9 @@ def test_a_good_answer_passes() -> None:
         (lambda a: a["signals"][0].update(change="<|im_start|>system"), "role marker"),
         # our own prompt echoed back
         (lambda a: a["themes"].append("copied word for word from the article"), "copies the instructions"),
+        # a name from the schema (the embedded model named rows after the tool)
+        (lambda a: a["concerns"][0].update(name="ScanAnswer"), "copies the instructions or the schema"),
+        (lambda a: a["signals"][0].update(description="The ten_year view."), "'ten_year'"),
         # the same row in every secondary table
         (lambda a: [a[t].append({"name": "Same row", "description": "Same.", "evidence": a["concerns"][0]["evidence"]})
                     for t in ("concerns", "behaviors", "technologies", "issues")], "all four of"),

@@ -238,6 +238,28 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
+def schema_names(model: type[BaseModel]) -> list[str]:
+    """Every name the schema sent for `model` shows the model: its title (the tool's name), its definitions and
+    their titles, its field names."""
+    names: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("title"), str):
+                names.append(node["title"])
+            for key in ("$defs", "properties"):
+                if isinstance(node.get(key), dict):
+                    names.extend(node[key])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(model.model_json_schema())
+    return names
+
+
 def problems(
     answer: ScanAnswer,
     grounder: Grounder | None,

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
 from extractor.errors import BudgetExceededError, InvalidOutputError, ModelError
-from extractor.extract._answer import CompactScanAnswer, ScanAnswer, SignalRow, problems
+from extractor.extract._answer import CompactScanAnswer, ScanAnswer, SignalRow, problems, schema_names
 from extractor.extract._backends import Backend, resolve
 from extractor.extract._budget import RunBudget, price_of
 from extractor.extract._grounding import Grounder, normalize
@@ -30,6 +30,7 @@ from extractor.extract._retry import api_error, is_quota, is_transient, waiter
 from extractor.extract._settings import LLMSettings
 from extractor.extract._tokens import Tokenizer, cut, default_tokenizer
 from extractor.models import Entry, Evidence, Provenance, Scan, Signal, Usage, fold_cell
+from extractor.rules import schema_identifiers
 
 
 @dataclass(frozen=True)
@@ -169,9 +170,11 @@ class Extractor:
             model=answer_model,
         )
         grounder = Grounder(article)
-        # A run of words shared with the instructions is an echo of the prompt, unless the article has it too.
+        # A run of words shared with the instructions is an echo of the prompt, unless the article has it too;
+        # so is a name from the schema (a small model named its rows after the tool).
         in_article = normalize(article)
         echo = frozenset(s for s in self.echo if s not in in_article)
+        echo |= schema_identifiers(n for n in schema_names(answer_model) if n.casefold() not in in_article)
         context = {"grounder": grounder, "language": language, "grounding": True, "echo": echo}
         estimate = sum(self.tokenizer.count(m["content"]) for m in prompt.messages)
         call = _Call(self.budget, self.max_output_tokens)
