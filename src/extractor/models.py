@@ -271,7 +271,8 @@ class Evidence(BaseModel):
     quote: str
     verified: bool
     score: float | None = None
-    #: The whole row, when its quote was not found: such a row is kept here, flagged, and left out of the scan.
+    #: The whole row, when it is left out of the scan and kept here instead: its quote was not found (`verified`
+    #: false), or it copied a row into every secondary table (the first stays in the scan; see `notes`).
     row: dict[str, Any] | None = None
 
 

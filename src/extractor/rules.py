@@ -270,10 +270,11 @@ def _shape_rules(scan: Scan, *, lists: bool = True) -> Problems:
     return p
 
 
-def repeated_rows(names: dict[str, Sequence[str]]) -> Problems:
-    """A name in every one of the four secondary tables is one row copied four times (hard); a name in two or
-    three tables is common in the archive (soft)."""
-    p = Problems()
+#: Part of the hard problem `repeated_rows` reports for a row copied into every secondary table.
+COPIED = "is repeated in all four of"
+
+
+def _tables_of(names: dict[str, Sequence[str]]) -> tuple[dict[str, list[str]], dict[str, str]]:
     tables_of: dict[str, list[str]] = {}
     shown: dict[str, str] = {}
     for table in TABLES:
@@ -281,10 +282,27 @@ def repeated_rows(names: dict[str, Sequence[str]]) -> Problems:
             tables_of.setdefault(name, []).append(table)
         for n in names.get(table, ()):
             shown.setdefault(_key(n), n)
+    return tables_of, shown
+
+
+def copied_names(names: dict[str, Sequence[str]]) -> set[str]:
+    """The names (casefolded, spaces folded) found in every one of the four secondary tables."""
+    return {k for k, tables in _tables_of(names)[0].items() if set(ENTRY_TABLES) <= set(tables)}
+
+
+def name_key(name: str) -> str:
+    """How `copied_names` compares names."""
+    return _key(name)
+
+
+def repeated_rows(names: dict[str, Sequence[str]]) -> Problems:
+    """A name in every one of the four secondary tables is one row copied four times (hard); a name in two or
+    three tables is common in the archive (soft)."""
+    p = Problems()
+    tables_of, shown = _tables_of(names)
     for key, tables in tables_of.items():
         if set(ENTRY_TABLES) <= set(tables):
-            p.hard.append(f"{shown[key]!r} is repeated in all four of {', '.join(ENTRY_TABLES)}; "
-                          "give each table its own rows")  # fmt: skip
+            p.hard.append(f"{shown[key]!r} {COPIED} {', '.join(ENTRY_TABLES)}; give each table its own rows")
         elif len(tables) > 1:
             p.soft.append(f"{shown[key]!r} appears in {' and '.join(tables)}")
     return p

@@ -18,7 +18,7 @@ from rapidfuzz import fuzz
 from extractor.extract._grounding import Grounder, normalize
 from extractor.extract._language import detect, name
 from extractor.models import ARCHIVE, CATEGORIES, TYPES, Scan
-from extractor.rules import MAX_ITEMS, USUAL_WORDS, Problems, check_scan
+from extractor.rules import COPIED, MAX_ITEMS, USUAL_WORDS, Problems, check_scan
 
 #: The usual range in the archive (a soft rule: outside it is a note, never a re-ask). The embedded model's
 #: grammar keeps its own bound on title words (TITLE_PATTERN).
@@ -127,7 +127,7 @@ class ScanAnswer(_Compact):
     def _rules(self, info: ValidationInfo) -> ScanAnswer:
         ctx = info.context or {}
         found = problems(self, ctx.get("grounder"), language=ctx.get("language"), grounding=ctx.get("grounding", True),
-                         echo=ctx.get("echo", frozenset()))  # fmt: skip
+                         echo=ctx.get("echo", frozenset()), repairs=ctx.get("repairs", False))  # fmt: skip
         if found.hard:  # soft problems never refuse an answer: they become notes in the sidecar
             raise ValueError("; ".join(found.hard))
         return self
@@ -267,9 +267,12 @@ def problems(
     language: str | None,
     grounding: bool,
     echo: frozenset[str] = frozenset(),
+    repairs: bool = False,
 ) -> Problems:
     """Every rule the answer breaks, one sentence each, phrased as an instruction the model can act on: the
-    answer's own rules (evidence, language, repeats) and the shared rule set (`extractor.rules.check_scan`)."""
+    answer's own rules (evidence, language, repeats) and the shared rule set (`extractor.rules.check_scan`).
+    `repairs`: leave out the problems the extractor repairs when the re-asks are spent (a row copied into every
+    secondary table)."""
     found = Problems()
     errors = found.hard
     if not answer.summary.strip():
@@ -311,6 +314,8 @@ def problems(
                     )
     shared = check_scan(answer.as_scan(), article=grounder.article if grounder is not None else None, echo=echo,
                         format_problems=False)  # fmt: skip
+    if repairs:  # rows copied into every secondary table: the copies are left out of the scan (Extractor._result)
+        shared.hard = [h for h in shared.hard if COPIED not in h]
     found.extend(shared)
     if language:
         written = detect(f"{answer.title}. {answer.summary}")

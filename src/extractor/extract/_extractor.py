@@ -29,8 +29,8 @@ from extractor.extract._quotes import candidate_quotes
 from extractor.extract._retry import api_error, is_quota, is_transient, waiter
 from extractor.extract._settings import LLMSettings
 from extractor.extract._tokens import Tokenizer, cut, default_tokenizer
-from extractor.models import Entry, Evidence, Provenance, Scan, Signal, Usage, fold_cell
-from extractor.rules import schema_identifiers
+from extractor.models import ENTRY_TABLES, Entry, Evidence, Provenance, Scan, Signal, Usage, fold_cell
+from extractor.rules import copied_names, name_key, schema_identifiers
 
 
 @dataclass(frozen=True)
@@ -241,14 +241,15 @@ class Extractor:
     def _best_answer(
         self, call: _Call, context: dict[str, Any], answer_model: type[ScanAnswer]
     ) -> ScanAnswer | None:
-        """Of every answer received, the best one that breaks no hard rule but grounding (its unbacked rows are
-        then left out of the scan and kept, flagged, in the sidecar): the most rows backed by the article, the
-        latest on a tie. None when no answer is keepable. So a re-ask never loses a keepable answer."""
+        """Of every answer received, the best one that breaks no hard rule but grounding or a row copied into every
+        secondary table (its unbacked rows and the copies are then left out of the scan and kept in the sidecar):
+        the most rows backed by the article, the latest on a tie. None when no answer is keepable. So a re-ask
+        never loses a keepable answer."""
         grounder: Grounder = context["grounder"]
         best: tuple[int, int, ScanAnswer] | None = None
         for i, text in enumerate(call.texts):
             try:
-                answer = answer_model.model_validate_json(text, context={**context, "grounding": False})
+                answer = answer_model.model_validate_json(text, context={**context, "grounding": False, "repairs": True})
             except ValidationError:
                 continue
             grounded = sum(grounder.check(row.evidence).verified for _, row in answer.rows())
@@ -291,11 +292,23 @@ class Extractor:
     ) -> ExtractionResult:  # fmt: skip
         evidence: list[Evidence] = []
         tables: dict[str, list[Any]] = {t: [] for t in ("signals", "concerns", "behaviors", "technologies", "issues")}
+        # A row copied into every secondary table (kept only from a best answer, `_best_answer`) stays in the
+        # first; its copies are left out of the scan and kept in the sidecar, like rows without evidence.
+        copied = copied_names({t: [r.name for r in getattr(answer, t)] for t in tables})
+        notes = list(notes)
+        placed: set[str] = set()
         for table, row in answer.rows():
             match = grounder.check(row.evidence)
-            kept = None if match.verified else row.model_dump(exclude={"evidence"})
+            key = name_key(row.name)
+            copy = table in ENTRY_TABLES and key in copied and key in placed
+            if table in ENTRY_TABLES and key in copied:
+                placed.add(key)
+            kept = None if match.verified and not copy else row.model_dump(exclude={"evidence"})
             evidence.append(Evidence(table=table, name=fold_cell(row.name), quote=row.evidence,
                                      verified=match.verified, score=match.score, row=kept))  # fmt: skip
+            if copy:
+                notes.append(f"{row.name!r} was copied into every secondary table: left out of {table}")
+                continue
             if not match.verified:
                 continue  # never presented as backed by the article: only in the sidecar, flagged
             if isinstance(row, SignalRow):
