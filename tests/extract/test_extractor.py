@@ -120,6 +120,11 @@ def test_a_row_copied_into_every_table_is_re_asked_then_kept_once_with_the_copie
     left_out = [e for e in result.provenance.evidence if e.row is not None]
     assert [e.table for e in left_out] == ["behaviors", "technologies", "issues"] and all(e.verified for e in left_out)
     assert sum("copied into every secondary table" in n for n in result.provenance.notes) == 3
+    # Row counts noted are the scan's, not the answer's.
+    for table in ("behaviors", "technologies", "issues"):
+        n = len(result.scan.table(table))
+        assert not any(note.startswith(f"{table} has ") and not note.startswith(f"{table} has {n} ")
+                       for note in result.provenance.notes)  # fmt: skip
 
 
 def test_sentences_addressing_the_model_are_cut_from_the_request_and_listed(llm: ScriptedLLM) -> None:

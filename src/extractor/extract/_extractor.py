@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -30,7 +31,7 @@ from extractor.extract._retry import api_error, is_quota, is_transient, waiter
 from extractor.extract._settings import LLMSettings
 from extractor.extract._tokens import Tokenizer, cut, default_tokenizer
 from extractor.models import ENTRY_TABLES, Entry, Evidence, Provenance, Scan, Signal, Usage, fold_cell
-from extractor.rules import copied_names, name_key, schema_identifiers
+from extractor.rules import check_scan, copied_names, name_key, schema_identifiers
 
 
 @dataclass(frozen=True)
@@ -337,6 +338,9 @@ class Extractor:
             errors = [e["msg"] for e in exc.errors()]
             raise InvalidOutputError(f"the answer does not make a valid scan: {'; '.join(errors)}", errors=errors,
                                      **call.failure()) from exc  # fmt: skip
+        if copied:  # the row counts noted were the answer's: say the scan's
+            notes = [n for n in notes if not _ROW_COUNT.match(n)]
+            notes += [n for n in check_scan(scan, format_problems=False).soft if _ROW_COUNT.match(n)]
         provenance = Provenance(
             content_hash="sha256:" + hashlib.sha256(article.encode("utf-8")).hexdigest(),
             truncated=truncated,
@@ -351,6 +355,9 @@ class Extractor:
             removed=removed,
         )
         return ExtractionResult(scan=scan, provenance=provenance)
+
+
+_ROW_COUNT = re.compile(r"(?:signals|concerns|behaviors|technologies|issues) has \d+ rows?;")
 
 
 def _errors(exc: InstructorRetryException) -> list[str]:
