@@ -7,7 +7,10 @@ work. Run them on a Prefect server (`prefect server start`, `PREFECT_API_URL`), 
 
 from __future__ import annotations
 
+from extractor._expected_errors import quiet_expected_errors
 from flows._flows import DEFAULT_WORKERS, scan_page, scan_url, watch
 from flows._runners import task_runner
+
+quiet_expected_errors()  # a failed task that failed on purpose is logged in one line, not three tracebacks
 
 __all__ = ["DEFAULT_WORKERS", "scan_page", "scan_url", "task_runner", "watch"]

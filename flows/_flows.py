@@ -62,25 +62,33 @@ def scan_url(url: str, origin: str = "", out: str | None = None) -> dict[str, An
 
 @flow(name="scan-page", task_runner=_threads(), log_prints=True)
 def scan_page(
-    source: str, out: str | None = None, offline: bool = False, archive: str | None = None
+    source: str,
+    out: str | None = None,
+    offline: bool = False,
+    archive: str | None = None,
+    follow: bool | None = None,
 ) -> dict[str, Any]:
     """Scans every link of a newsletter post, feed or draft (URL or file), one task per link, with the bounded
     workers of the flow's task runner (`scan_page.with_options(task_runner=...)` to change them)."""
     config = _config(out, offline, archive)
-    links = read_links_task(source, config)
+    links = read_links_task(source, config, follow)
     return _process(links, config, "flow:scan-page")
 
 
 @flow(name="watch", task_runner=_threads(), log_prints=True)
-def watch(sources: list[str], out: str | None = None) -> dict[str, Any]:
+def watch(
+    sources: list[str], out: str | None = None, site: str | None = None, follow: bool | None = None
+) -> dict[str, Any]:
     """Polls feeds and newsletter archives; processes only links never seen (or that failed transiently).
-    A source that cannot be read is reported and skipped; the others still run."""
+    A source that cannot be read is reported and skipped; the others still run. With `site`, the static site
+    there is rebuilt after a run that wrote a scan. `follow`: read feed items as newsletter issues (True) or
+    articles (False); None decides per feed."""
     config = _config(out, False, None)
     links: list[Link] = []
     unreadable: dict[str, str] = {}
     for spec in sources:
         try:
-            links.extend(read_links_task(spec, config))
+            links.extend(read_links_task(spec, config, follow))
         except Exception as exc:
             unreadable[spec] = str(exc) or type(exc).__name__
             print(f"source {spec}: {unreadable[spec]}")
@@ -88,4 +96,9 @@ def watch(sources: list[str], out: str | None = None) -> dict[str, Any]:
     print(f"{len(fresh)} new links of {len(links)} found")
     result = _process(fresh, config, "flow:watch")
     result["unreadable"] = unreadable
+    if site:
+        from extractor.site import site_after_run
+
+        result["site"] = site_after_run(Path(config.out), Path(site), result["outcomes"])
+        print(result["site"])
     return result

@@ -11,6 +11,7 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import INPUTS, TASK_SOURCE
 
+from extractor import intelligence
 from extractor.ledger import Record
 from extractor.output import write_index
 from extractor.pipeline import RunConfig, new_links, process_link, read_links, shared
@@ -18,9 +19,15 @@ from extractor.sources import Link
 
 
 @task(name="read-links")
-def read_links_task(spec: str, config: RunConfig) -> list[Link]:
-    """The links of one newsletter post, feed or draft."""
-    return read_links(spec, shared(config))
+def read_links_task(spec: str, config: RunConfig, follow: bool | None = None) -> list[Link]:
+    """The links of one newsletter post, feed or draft; what reading it has to say goes to the run's log."""
+    from prefect.logging import get_run_logger
+
+    from extractor.sources import source_notes
+
+    logger = get_run_logger()
+    with source_notes(logger.info):
+        return read_links(spec, shared(config), follow=follow)
 
 
 @task(name="new-links")
@@ -46,6 +53,7 @@ def close_run_task(config: RunConfig, run_id: int) -> dict[str, Any]:
     parts = shared(config)
     totals = parts.ledger.finish_run(run_id)
     write_index(parts.out.path)
+    intelligence.after_run(parts.out.path, None)  # the scans this run wrote are the folder's new ones
     return totals.as_dict()
 
 

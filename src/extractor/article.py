@@ -242,6 +242,8 @@ def article_from_page(page: Page, *, min_chars: int = DEFAULT_MIN_CHARS,
             include_comments=False,
             include_tables=True,
             include_images=False,
+            # The date the page states (metadata, markup), never one guessed from dates in its text.
+            date_extraction_params={"extensive_search": False, "original_date": True},
         )
         if isinstance(doc, dict):  # older trafilatura returned a dict
             doc = Document.from_dict(doc) if hasattr(Document, "from_dict") else None

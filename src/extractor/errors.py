@@ -26,6 +26,8 @@ class Outcome(StrEnum):
     BUDGET_EXCEEDED = "budget_exceeded"
     LLM_ERROR = "llm_error"
     INTERNAL_ERROR = "internal_error"  # a bug: the message says where
+    BUSY = "busy"  # another live run held this article's lease for too long: the next run redoes it
+    IMPORTED = "imported"  # a page of an existing archive brought in by `extractor import`: a scan, not a run
     # The gate: pages that are not the article, ended before any model call.
     BOT_WALL = "bot_wall"  # a "verify you are human" / captcha / browser check page
     COOKIE_WALL = "cookie_wall"  # consent is demanded before any text is shown
@@ -35,8 +37,8 @@ class Outcome(StrEnum):
 
     @property
     def succeeded(self) -> bool:
-        """A scan was written for this article."""
-        return self in (Outcome.OK, Outcome.TOO_LONG)
+        """A scan was written for this article (or imported: the page is there)."""
+        return self in (Outcome.OK, Outcome.TOO_LONG, Outcome.IMPORTED)
 
 
 class ExtractorError(Exception):
@@ -159,6 +161,11 @@ class OfflineMissError(FetchError):
     outcome = Outcome.HTTP_ERROR
 
 
+class SourceError(ExtractorError):
+    """A source (post, feed, draft) that cannot be read or yields no links: the command says so and exits 1;
+    the ledger's `sources` table keeps the message as the source's last error."""
+
+
 # --- extraction ------------------------------------------------------------------------------------------
 
 
@@ -205,8 +212,55 @@ class ModelError(ExtractionError):
         self.transient = transient
 
 
+# --- environment: the ledger, the home, the web archive -------------------------------------------------
+
+
+class LedgerError(ConfigError):
+    """The ledger cannot be used: not a database, damaged, from a newer extractor, unwritable, disk full."""
+
+
+class ArchiveEntryError(FetchError):
+    """A web-archive entry that cannot be trusted (unreadable, body outside the archive, hash mismatch)."""
+
+    outcome = Outcome.HTTP_ERROR
+
+
+class LeaseBusyError(ExtractorError):
+    """Another live run kept this article's lease past the wait: nothing was paid; the next run redoes it."""
+
+    outcome = Outcome.BUSY
+    transient = True
+
+
+class CarriedOverError(ExtractorError):
+    """Another run processed this article while this one waited for it and failed: its outcome is carried
+    over instead of paying for the same failure twice."""
+
+    def __init__(self, message: str, outcome: Outcome, *, transient: bool) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+        self.transient = transient
+
+
+class InvalidUsageError(ModelError):
+    """The model server reported token usage that cannot be counted (negative, not a number): a budget fed
+    with it would stop holding, so the answer is refused."""
+
+
+class ModelDeadlineError(ModelError):
+    """The model server did not finish its answer within the wall-clock deadline (`EXTRACTOR_TIMEOUT`)."""
+
+
 def outcome_of(exc: BaseException) -> Outcome:
     """The ledger code for an exception; anything we did not raise on purpose is an internal error."""
     if isinstance(exc, ExtractorError) and exc.outcome is not None:
         return exc.outcome
     return Outcome.INTERNAL_ERROR
+
+
+# --- the site ----------------------------------------------------------------------------------------------
+
+
+class SiteError(ExtractorError):
+    """The static site could not be built: mkdocs or the search indexer failed. Not an article's outcome: the
+    command stops with one line (a folder that is not a site to overwrite is a `ConfigError`)."""

@@ -301,6 +301,18 @@ class Provenance(BaseModel):
     removed: list[str] = Field(default_factory=list)
     created_at: str | None = None
     extractor_version: str | None = None
+    # Written only when known (see `OPTIONAL_PROVENANCE`): the newsletter issue's date (YYYY-MM-DD), the
+    # article's own date, author and site name as the page gives them, and the archive page a scan was imported
+    # from (`extractor import`).
+    issue_date: str | None = None
+    article_date: str | None = None
+    author: str | None = None
+    site_name: str | None = None
+    imported_from: str | None = None
+
+
+#: Provenance keys left out of a sidecar when unknown, so sidecars written before they existed stay unchanged.
+OPTIONAL_PROVENANCE = ("issue_date", "article_date", "author", "site_name", "imported_from")
 
 
 class Sidecar(BaseModel):
@@ -322,6 +334,9 @@ class Sidecar(BaseModel):
         data = self.model_dump(mode="json", by_alias=True)
         if self.scan.layout.is_default():
             del data["scan"]["layout"]
+        for key in OPTIONAL_PROVENANCE:
+            if data["provenance"].get(key) is None:
+                data["provenance"].pop(key, None)
         for key in ("notes", "removed"):  # written only when there is something to say
             if not data["provenance"].get(key):
                 data["provenance"].pop(key, None)

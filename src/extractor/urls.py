@@ -112,3 +112,32 @@ def is_http_url(url: str) -> bool:
     except ValueError:
         return False
     return parts.scheme.lower() in _DEFAULT_PORTS and bool(parts.hostname)
+
+
+#: An issue id as a scan's header holds it: `20250629d`, `weekly-notes-12`. Letters, digits, `.`, `_` and `-`
+#: only, so that it can sit in the header's `[origin](https://host/p/origin)` link (and the index) as it is.
+_ORIGIN = re.compile(r"[^\W_](?:[\w.-]{0,78}[^\W_])?")
+_NOT_ORIGIN = re.compile(r"[^\w.-]+")
+
+
+def origin_slug(text: str) -> str:
+    """The issue id for a name found in a source (a draft's file name, a page's last path segment): every
+    run of other characters becomes one `-`, so `weird name (1) [x]` gives `weird-name-1-x`. "" when nothing
+    is left."""
+    return _NOT_ORIGIN.sub("-", text)[:80].strip("-._")
+
+
+def check_origin(value: str) -> str:
+    """An issue id given by a user (`--origin`), refused with a one-line error unless it is one: a value
+    such as `javascript:alert(1)` would otherwise end up as a link in the page header and the index."""
+    from extractor.errors import ConfigError
+
+    value = value.strip()
+    if value and not _ORIGIN.fullmatch(value):
+        suggestion = origin_slug(value)
+        hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
+        raise ConfigError(
+            f"--origin {value!r} is not an issue id: letters, digits, '.', '_' and '-' only, such as "
+            f"20250629d{hint}"
+        )
+    return value

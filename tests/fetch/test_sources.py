@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from extractor.errors import ConfigError
+from extractor.errors import ConfigError, SourceError
 from extractor.fetch import Fetcher
 from extractor.sources import (
     Link,
@@ -99,7 +99,8 @@ def test_atom_items_in_date_order() -> None:
 
 def test_feed_parser_never_fetches(site: Site) -> None:
     before = len(site.requests)
-    links_from_feed(site.url("/feeds/rss.xml").encode(), site.url("/feeds/rss.xml"), seen=set(), cap=5)
+    with pytest.raises(SourceError, match="not a readable RSS or Atom feed"):  # a URL given as the feed's bytes
+        links_from_feed(site.url("/feeds/rss.xml").encode(), site.url("/feeds/rss.xml"), seen=set(), cap=5)
     assert len(site.requests) == before
 
 
@@ -117,7 +118,7 @@ def test_markdown_draft_links() -> None:
 def test_single_link_and_dedupe() -> None:
     a = single_link(" https://Example.com/a?utm_source=x ", origin="20250629d")
     assert a == Link("https://Example.com/a?utm_source=x", "https://example.com/a", "20250629d",
-                     "https://Example.com/a?utm_source=x")  # fmt: skip
+                     "https://Example.com/a?utm_source=x", "2025-06-29")  # fmt: skip
     b = single_link("https://example.com/a#top")
     c = single_link("https://example.com/b")
     assert dedupe([a, b, c, b]) == [a, c]
@@ -131,7 +132,8 @@ def test_read_source_detects_each_kind_over_http(site: Site, make_fetcher: Calla
     post = read_source(site.url("/p/20250701a"), fetcher)
     assert [link.url for link in post] == article_urls
     assert {link.origin for link in post} == {"20250701a"}
-    assert len(read_source(site.url("/feeds/rss.xml"), fetcher)) == 4
+    # The fixture feed's items are the newsletter's posts: scanned as items only when told not to follow them.
+    assert len(read_source(site.url("/feeds/rss.xml"), fetcher, follow=False)) == 4
     assert len(read_source(site.url("/feeds/atom.xml"), fetcher, cap=1)) == 1
     draft = read_source(site.url("/drafts/20250706a.md"), fetcher)
     assert len(draft) == 3 and draft[0].origin == "20250706a"

@@ -155,7 +155,7 @@ def test_transient_failures_and_changed_articles_are_redone_and_nothing_else(
 def test_status_json_shape_and_totals(env: dict[str, str], site: ArticleSite, tmp_path: Path) -> None:
     assert run("page", site.post_url, "--out", str(tmp_path / "out"))[0] == 0
     data = status()
-    assert set(data) == {"articles", "totals"}
+    assert set(data) == {"articles", "totals", "sources"}
     first = data["articles"][0]  # type: ignore[index]
     assert set(first) == {"url", "id", "origin", "outcome", "error", "tokens_in", "tokens_out", "attempts"}
     totals = data["totals"]

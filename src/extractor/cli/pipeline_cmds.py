@@ -33,6 +33,14 @@ if TYPE_CHECKING:
 OutOption = Annotated[
     Path | None, typer.Option("--out", help="Directory for the scans (default $EXTRACTOR_OUT or ./scans).")
 ]
+FollowOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--follow/--no-follow",
+        help="Read a feed's items as newsletter issues and scan the articles they link (--follow), or scan "
+        "the items themselves (--no-follow). Default: decided per feed, and said on stderr.",
+    ),
+]
 
 
 def _err(message: str) -> None:
@@ -137,6 +145,15 @@ def _check_complete(report: RunReport) -> None:
         raise typer.Exit(1)
 
 
+def _say_unimported(directory: Path) -> None:
+    from extractor.output import pages_without_sidecar
+
+    missing = pages_without_sidecar(directory)
+    if missing:
+        _err(f"{len(missing)} pages in {directory} have no sidecar and are left out "
+             f"(`extractor import {directory}` brings them in)")  # fmt: skip
+
+
 def _flow_result(result: dict[str, Any]) -> None:
     totals = result.get("totals", {})
     typer.echo(json.dumps(totals, indent=None))
@@ -190,10 +207,13 @@ def register(app: typer.Typer) -> None:
         runner: Annotated[
             str, typer.Option("--runner", help="threads (default) or dask (needs the 'dask' extra).")
         ] = "threads",
+        follow: FollowOption = None,
     ) -> None:
         """Scan every link of a newsletter post: each link ends with one outcome in the ledger."""
+        from extractor.sources import source_notes
+
         _sigterm_as_interrupt()
-        with _one_line_errors():
+        with _one_line_errors(), source_notes(_err):
             from extractor.pipeline import PipelineSettings, RunConfig, build, scan_source
 
             if runner not in ("threads", "dask"):
@@ -210,6 +230,7 @@ def register(app: typer.Typer) -> None:
                     out=str(out) if out else None,
                     offline=offline,
                     archive=str(archive) if archive else None,
+                    follow=follow,
                 )
                 _flow_result(result)
                 return
@@ -220,7 +241,8 @@ def register(app: typer.Typer) -> None:
                 _err(f"the embedded model answers one request at a time: concurrency {parts.max_concurrency}")
             try:
                 with _progress("links") as progress:
-                    report = scan_source(source, config, concurrency=workers, progress=progress, parts=parts)
+                    report = scan_source(source, config, concurrency=workers, progress=progress, parts=parts,
+                                         follow=follow)
             finally:
                 parts.close()
             for rec in report.records:
@@ -238,6 +260,10 @@ def register(app: typer.Typer) -> None:
         ] = None,
         out: OutOption = None,
         name: Annotated[str, typer.Option("--name", help="Deployment name.")] = "extractor-watch",
+        site: Annotated[
+            Path | None, typer.Option("--site", help="Rebuild the static site in this folder after a run that wrote.")
+        ] = None,
+        follow: FollowOption = None,
     ) -> None:
         """Serve a scheduled Prefect deployment that processes only new items of SOURCES. Needs a Prefect
         server (`prefect server start`, then PREFECT_API_URL): schedules never fire on the ephemeral API."""
@@ -252,7 +278,13 @@ def register(app: typer.Typer) -> None:
             from flows import watch as watch_flow
             from prefect import serve
 
-            params: dict[str, Any] = {"sources": list(sources), "out": str(out.resolve()) if out else None}
+            params: dict[str, Any] = {
+                "sources": list(sources),
+                "out": str(out.resolve()) if out else None,
+                "follow": follow,
+            }
+            if site:
+                params["site"] = str(site.resolve())
             deployment = watch_flow.to_deployment(
                 name=name, cron=cron, interval=interval, parameters=params
             )
@@ -264,47 +296,17 @@ def register(app: typer.Typer) -> None:
     def status(
         as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     ) -> None:
-        """Every article in the ledger under EXTRACTOR_HOME, with its latest outcome."""
-        from extractor.ledger import Ledger, RunTotals
-        from extractor.settings import CoreSettings, ledger_path
+        """Every article in the ledger under EXTRACTOR_HOME, with its latest outcome (and the links of runs
+        still going, or killed, that have none yet)."""
+        from extractor.cli._status import read_sources, read_status, status_json, status_text
 
-        path = ledger_path(CoreSettings().home)
-        latest: list[Record] = []
-        totals = RunTotals().as_dict()
-        totals["runs"] = 0
-        if path.is_file():  # asking must not create a ledger (or EXTRACTOR_HOME)
-            with _one_line_errors(), Ledger(path) as ledger:
-                latest = ledger.latest()
-                totals = ledger.totals().as_dict()
-                totals["runs"] = len(ledger.runs())
+        with _one_line_errors():
+            latest, totals = read_status()
+            sources = read_sources()
         if as_json:
-            articles = [
-                {
-                    "url": r.url,
-                    "id": r.scan_id,
-                    "origin": r.origin,
-                    "outcome": r.outcome,
-                    "error": r.error,
-                    "tokens_in": r.tokens_in,
-                    "tokens_out": r.tokens_out,
-                    "attempts": r.attempts,
-                }
-                for r in latest
-            ]
-            typer.echo(json.dumps({"articles": articles, "totals": totals}, ensure_ascii=False, indent=2))
-            return
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table("outcome", "id", "origin", "url", "tokens", "error")
-        for r in latest:
-            table.add_row(r.outcome, r.scan_id, r.origin, r.url, f"{r.tokens_in}/{r.tokens_out}", r.error or "")
-        console = Console()
-        console.print(table)
-        console.print(
-            f"{totals['articles']} articles, {totals['succeeded']} scanned, {totals['failed']} failed, "
-            f"{totals['runs']} runs; tokens {totals['tokens_in']} in, {totals['tokens_out']} out"
-        )
+            typer.echo(status_json(latest, totals, sources))
+        else:
+            typer.echo(status_text(latest, totals, sources))
 
     @app.command()
     def index(out: OutOption = None) -> None:
@@ -317,6 +319,7 @@ def register(app: typer.Typer) -> None:
             if not directory.is_dir():
                 raise ConfigError(f"{directory}: no such directory")
             typer.echo(str(write_index(directory)))
+            _say_unimported(directory)
 
     @app.command()
     def export(
@@ -336,4 +339,5 @@ def register(app: typer.Typer) -> None:
             done = run_export(directory, dest or directory)
             typer.echo(f"{done.scans} scans -> {done.jsonl}")
             typer.echo(f"{done.rows} rows -> {done.csv}, {done.parquet}")
+            _say_unimported(directory)
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
-from extractor.errors import BudgetExceededError, ConfigError
+from extractor.errors import BudgetExceededError, ConfigError, InvalidUsageError
 from extractor.models import Usage
 
 #: Dollars per million tokens (prompt, completion). Local and replay backends cost nothing.
@@ -27,6 +28,25 @@ def price_of(model: str, table: dict[str, tuple[float, float]] | None = None) ->
     # Dated snapshots (gpt-4o-mini-2024-07-18) cost what their family costs: longest matching prefix wins.
     matches = [k for k in table if model.startswith(k + "-")]
     return table[max(matches, key=len)] if matches else None
+
+
+def _count(usage: Any, name: str) -> int:
+    value = getattr(usage, name, None) if not isinstance(usage, dict) else usage.get(name)
+    if value is None:
+        return 0  # a server that reports no usage: nothing to count (the budget then only sees estimates)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value or value < 0:
+        raise InvalidUsageError(
+            f"the model server reported {name}={value!r}: not a token count, so the run budget cannot hold"
+        )
+    if isinstance(value, float) and not value.is_integer():
+        raise InvalidUsageError(f"the model server reported {name}={value!r}: not a whole number of tokens")
+    return int(value)
+
+
+def usage_counts(usage: Any) -> tuple[int, int]:
+    """Prompt and completion tokens of one answer's `usage` (an object or a dict; missing counts 0). A count
+    that is negative or not a number raises `InvalidUsageError`: summed into the budget, it would disable it."""
+    return _count(usage, "prompt_tokens"), _count(usage, "completion_tokens")
 
 
 class RunBudget:
@@ -74,6 +94,7 @@ class RunBudget:
                     raise BudgetExceededError(f"money budget reached: ${self.usd:.4f} of ${self.max_usd:.4f} spent")
 
     def charge(self, prompt_tokens: int, completion_tokens: int) -> None:
+        usage_counts({"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens})
         with self._lock:
             self.prompt_tokens += prompt_tokens
             self.completion_tokens += completion_tokens

@@ -17,10 +17,17 @@ from instructor.core.hooks import Hooks
 from pydantic import ValidationError
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
-from extractor.errors import BudgetExceededError, InvalidOutputError, ModelError
+from extractor.errors import (
+    BudgetExceededError,
+    InvalidOutputError,
+    InvalidUsageError,
+    ModelDeadlineError,
+    ModelError,
+)
 from extractor.extract._answer import CompactScanAnswer, ScanAnswer, SignalRow, problems, schema_names
 from extractor.extract._backends import Backend, resolve
-from extractor.extract._budget import RunBudget, price_of
+from extractor.extract._budget import RunBudget, price_of, usage_counts
+from extractor.extract._deadline import deadline_client, deadline_passed
 from extractor.extract._grounding import Grounder, normalize
 from extractor.extract._injection import strip_injections
 from extractor.extract._language import detect, name
@@ -54,6 +61,7 @@ class _Call:
     texts: list[str] = field(default_factory=list)
     finish_reason: str | None = None
     model: str | None = None
+    usage_error: InvalidUsageError | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def on_kwargs(self, *args: Any, **kwargs: Any) -> None:
@@ -63,9 +71,11 @@ class _Call:
     def on_response(self, response: Any) -> None:
         # Fires once per attempt with that attempt's own usage (before instructor sums it): we sum here, so
         # re-asks and later-failed attempts are all counted, and the run budget sees them at once.
-        usage = getattr(response, "usage", None)
-        p = int(getattr(usage, "prompt_tokens", 0) or 0)
-        c = int(getattr(usage, "completion_tokens", 0) or 0)
+        try:
+            p, c = usage_counts(getattr(response, "usage", None))
+        except InvalidUsageError as exc:  # hooks cannot raise (instructor only warns): kept for extract()
+            p = c = 0
+            self.usage_error = exc
         text, finish = _answer_text(response)
         if c >= self.max_tokens:
             # llama-cpp-python reports a forced tool call cut at max_tokens as "tool_calls", not "length".
@@ -79,6 +89,11 @@ class _Call:
             self.finish_reason = finish
             self.model = getattr(response, "model", None) or self.model
         self.budget.charge(p, c)
+
+    def check_usage(self) -> None:
+        """Refuses an answer whose usage could not be counted: a budget fed with it would not hold."""
+        if self.usage_error is not None:
+            raise InvalidUsageError(self.usage_error.message, errors=[self.usage_error.message], **self.failure())
 
     def usage(self) -> dict[str, int]:
         return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
@@ -126,7 +141,11 @@ class Extractor:
             max_usd=settings.budget_usd,
             price=(0.0, 0.0) if backend.kind in ("local", "replay") else price_of(backend.model, settings.prices),
         )
-        http_client = httpx2.Client(transport=backend.transport) if backend.transport is not None else None
+        # Every request gets a wall-clock deadline of `timeout` seconds (replay and recording transports aside).
+        http_client = (
+            httpx2.Client(transport=backend.transport) if backend.transport is not None
+            else deadline_client(settings.timeout)
+        )  # fmt: skip
         self._openai = openai.OpenAI(
             base_url=backend.base_url,
             api_key=backend.api_key,
@@ -186,6 +205,7 @@ class Extractor:
         hooks.on("completion:response", call.on_response)
 
         def before_retry(_: Any) -> None:
+            call.check_usage()
             self.budget.check(estimate)
 
         retrying = Retrying(
@@ -226,6 +246,7 @@ class Extractor:
             answer = self._last_chance(exc, call, context, answer_model)
         except openai.APIError as exc:
             raise self._model_error(exc, call) from exc
+        call.check_usage()
 
         notes = problems(answer, grounder, language=language, grounding=False, echo=echo).soft
         return self._result(answer, call, prompt_version=prompt.version, prompt_hash=prompt.hash,
@@ -263,6 +284,11 @@ class Extractor:
                 "EXTRACTOR_MAX_OUTPUT_TOKENS)")  # fmt: skip
 
     def _model_error(self, exc: openai.APIError, call: _Call) -> ModelError:
+        if deadline_passed(exc):
+            return ModelDeadlineError(
+                f"the model server gave no complete answer within the {self.settings.timeout:g} s deadline "
+                "(EXTRACTOR_TIMEOUT)", transient=True, **call.failure(),
+            )  # fmt: skip
         transient = is_transient(exc)
         status = getattr(exc, "status_code", None)
         what = "quota exhausted (insufficient_quota)" if is_quota(exc) else str(exc)

@@ -16,6 +16,7 @@ import openai
 from tenacity import RetryCallState
 
 from extractor.errors import ExtractorError
+from extractor.extract._deadline import deadline_passed
 
 
 def api_error(exc: BaseException) -> BaseException:
@@ -40,7 +41,9 @@ def is_quota(exc: BaseException) -> bool:
 
 
 def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, ExtractorError):
+    """Worth retrying within the call. A request that ran out of its deadline is not: a server that trickled
+    once would trickle again (the article's outcome is still transient, for the next run)."""
+    if isinstance(exc, ExtractorError) or deadline_passed(exc):
         return False
     exc = api_error(exc)
     if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError

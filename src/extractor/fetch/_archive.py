@@ -12,17 +12,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from extractor.errors import OfflineMissError
+from extractor.errors import ArchiveEntryError, OfflineMissError
 from extractor.fetch._body import decode
 from extractor.fetch._page import Page
 from extractor.urls import canonicalize
 
 _EXTENSIONS = {"text/html": "html", "application/xhtml+xml": "html", "text/plain": "txt", "text/markdown": "md"}
 FORMAT = 1
+_BODY_NAME = re.compile(r"[0-9a-f]{64}\.[a-z0-9]{1,8}")
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -53,25 +55,58 @@ class WebArchive:
         return isinstance(url, str) and self._meta_path(url).is_file()
 
     def get(self, url: str) -> Page | None:
-        """The stored page for `url` (any URL with the same canonical form), or None."""
+        """The stored page for `url` (any URL with the same canonical form), or None. An entry that cannot be
+        trusted (unreadable, its body named outside its folder, a body that does not match its hash) raises
+        `ArchiveEntryError`: the archive is data on disk, and a damaged or planted entry must never be read as
+        a page, nor make us read any other file."""
         meta_path = self._meta_path(url)
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            content = (meta_path.parent / meta["body"]).read_bytes()
+            raw = meta_path.read_bytes()
         except FileNotFoundError:
             return None
+        except OSError as exc:
+            raise ArchiveEntryError(f"web archive entry {meta_path}: {exc.strerror or exc}", url) from exc
+        try:
+            meta = json.loads(raw)
+            body = self._body_path(meta_path, meta["body"])
+            expected = str(meta["sha256"])
+            status = int(meta["status"])
+            final_url, content_type = str(meta["final_url"]), str(meta["content_type"])
+            fetched_at = str(meta["fetched_at"])
+        except (ValueError, KeyError, TypeError) as exc:
+            problem = f"{type(exc).__name__}: {exc}"
+            raise ArchiveEntryError(f"web archive entry {meta_path} is damaged ({problem})", url) from None
+        try:
+            content = body.read_bytes()
+        except OSError as exc:
+            problem = f"body {body.name}: {exc.strerror or exc}"
+            raise ArchiveEntryError(f"web archive entry {meta_path}: {problem}", url) from None
+        if hashlib.sha256(content).hexdigest() != expected:
+            problem = f"body {body.name} does not match its sha256"
+            raise ArchiveEntryError(f"web archive entry {meta_path}: {problem}", url)
         text, charset = decode(content, meta.get("charset"))
         return Page(
             url=url,
-            final_url=meta["final_url"],
-            status=int(meta["status"]),
-            content_type=meta["content_type"],
+            final_url=final_url,
+            status=status,
+            content_type=content_type,
             charset=charset,
             content=content,
             text=text,
-            fetched_at=meta["fetched_at"],
+            fetched_at=fetched_at,
             from_archive=True,
         )
+
+    @staticmethod
+    def _body_path(meta_path: Path, name: object) -> Path:
+        """The body file an entry names: only `{key}.{ext}` beside the entry, as `put` writes it; never a path
+        (absolute, `../`) nor a link leading out of the entry's folder."""
+        if not (isinstance(name, str) and _BODY_NAME.fullmatch(name) and name.startswith(meta_path.stem + ".")):
+            raise ValueError(f"body {name!r} is not a file name of this entry")
+        path = meta_path.parent / name
+        if path.resolve().parent != meta_path.parent.resolve():
+            raise ValueError(f"body {name!r} leads out of the archive")
+        return path
 
     def load(self, url: str) -> Page:
         page = self.get(url)
@@ -105,7 +140,10 @@ class WebArchive:
         """Canonical URLs of every entry."""
         found = []
         for path in sorted(self.root.glob("*/*.json")):
-            found.append(json.loads(path.read_text(encoding="utf-8"))["canonical"])
+            try:
+                found.append(str(json.loads(path.read_bytes())["canonical"]))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # a damaged entry: `get` says so when its URL is asked for
         return found
 
     def store(self, url: str, content: bytes, *, content_type: str = "text/html", charset: str = "utf-8",

@@ -82,7 +82,9 @@ def sniff(head: bytes, url: str) -> None:
     if _RIFF.match(head) or _FTYP.match(head):
         raise UnsupportedTypeError("the body is an image or media file, not text", url)
     sample = head[:SNIFF_BYTES]
-    if b"\x00" in sample and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    # UTF-16 markup without a BOM (XML allows it: feeds come so) starts with `<` and a zero byte.
+    utf16 = sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, b"<\x00", b"\x00<"))
+    if b"\x00" in sample and not utf16:
         raise UnsupportedTypeError("the body holds NUL bytes: binary, not text", url)
 
 

@@ -16,6 +16,7 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from extractor.errors import (
+    ArchiveEntryError,
     BlockedError,
     FetchError,
     FetchTimeoutError,
@@ -130,7 +131,12 @@ class Fetcher:
         if not is_http_url(url):
             raise BlockedError(f"only http and https URLs are fetched: {url!r}", url)
         if self.archive is not None:
-            stored = self.archive.get(url)
+            try:
+                stored = self.archive.get(url)
+            except ArchiveEntryError:
+                if self.offline or self._client is None:
+                    raise  # offline, a damaged entry is this URL's outcome, said clearly
+                stored = None  # online, it is fetched again and replaced
             if stored is not None:
                 return stored
         if self.offline or self._client is None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from extractor.errors import Outcome
 from extractor.ledger._migrations import MIGRATIONS, migrate
 from extractor.ledger._store import (
     INTERRUPTED,
+    PENDING,
     Input,
     Ledger,
     Record,
@@ -17,6 +19,7 @@ __all__ = [
     "INTERRUPTED",
     "LEDGER_FILE",
     "MIGRATIONS",
+    "PENDING",
     "Input",
     "Ledger",
     "Record",
@@ -35,6 +38,9 @@ def should_retry(prior: Record | None, *, retry_permanent: bool = False) -> bool
     (blocked, too short, invalid output...): no, unless `retry_permanent`, since the same input would fail the
     same way and cost the same tokens again.
     """
+    if prior is not None and prior.outcome == Outcome.IMPORTED:
+        # A page brought in from an archive: its scan is there, and was never ours to redo at a model's cost.
+        return retry_permanent
     if prior is None or prior.succeeded or prior.transient:
         return True
     return retry_permanent

@@ -6,10 +6,10 @@ manual `scan`, Dask workers) may open the same file: WAL mode and a busy timeout
 
 from __future__ import annotations
 
-import os
-import socket
+import contextlib
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -17,13 +17,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from extractor._process import pid_alive
-from extractor.errors import Outcome
-from extractor.ledger._migrations import migrate
+from extractor.errors import CarriedOverError, LeaseBusyError, LedgerError, Outcome
+from extractor.ledger._leases import take
+from extractor.ledger._liveness import HEARTBEAT_SECONDS, Stamp, is_alive
+from extractor.ledger._migrations import NewerLedgerError, latest_version, migrate
 from extractor.settings import home_dir, ledger_path
 
 INTERRUPTED = "interrupted: the run stopped before this article got an outcome"
 NO_OUTCOME = "the run ended before this article got an outcome"
+#: What `in_progress` calls an article a live run has not finished yet (not an outcome: it has none yet).
+PENDING = "pending"
 
 
 def now() -> str:
@@ -40,6 +43,7 @@ class Input:
     scan_id: str
     origin: str = ""
     source: str = ""
+    issue_date: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,10 +71,16 @@ class Record:
     started_at: str | None = None
     finished_at: str | None = None
     run_id: int | None = None
+    #: The newsletter issue's date (YYYY-MM-DD) and the article's own date, author and site name, when known.
+    issue_date: str | None = None
+    article_date: str | None = None
+    author: str | None = None
+    site_name: str | None = None
 
     @property
     def succeeded(self) -> bool:
-        return self.outcome in (Outcome.OK, Outcome.TOO_LONG)
+        """A scan is there: written by a run, or imported from an archive."""
+        return self.outcome in (Outcome.OK, Outcome.TOO_LONG, Outcome.IMPORTED)
 
 
 _RECORD_COLUMNS = tuple(f.name for f in fields(Record))
@@ -96,7 +106,7 @@ class RunTotals:
 
     @property
     def succeeded(self) -> int:
-        return sum(n for k, n in self.outcomes.items() if k in (Outcome.OK, Outcome.TOO_LONG))
+        return sum(n for k, n in self.outcomes.items() if k in (Outcome.OK, Outcome.TOO_LONG, Outcome.IMPORTED))
 
     @property
     def failed(self) -> int:
@@ -118,23 +128,74 @@ class RunTotals:
 class Ledger:
     """The record of runs and outcomes. Thread-safe; use as a context manager or call `close()`."""
 
+    #: Seconds a lease stays valid without its run's heartbeat renewing it: past it, another run may take the
+    #: article even if its holder looks alive (stuck, or on another machine that stopped beating).
+    lease_ttl: float = 600.0
+    #: Seconds a run waits for an article another live run is processing before giving it up as `busy`.
+    lease_wait: float = 1800.0
+    lease_poll: float = 0.25
+
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or ledger_path(home_dir())
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        # Autocommit (isolation_level=None): every transaction is explicit, so none stays open by accident.
-        self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA busy_timeout=30000")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        # WAL with synchronous=NORMAL survives a killed process (not a power cut): enough for a ledger that a
-        # rerun can rebuild from the output files anyway.
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        with self._lock:
-            self.version = migrate(self._conn)
+        self._beating: set[int] = set()
+        self._stop = threading.Event()
+        self._heart: threading.Thread | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            what = "not a directory" if isinstance(exc, (FileExistsError, NotADirectoryError)) else exc.strerror
+            raise LedgerError(f"{self.path.parent} cannot hold the ledger (EXTRACTOR_HOME): {what}") from exc
+        try:
+            # Autocommit (isolation_level=None): every transaction is explicit, so none stays open by accident.
+            self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise self._error(exc) from exc
+        try:
+            self._open()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _open(self) -> None:
+        try:
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute("PRAGMA busy_timeout=30000")
+            # Refuse a newer ledger before anything writes to it (switching to WAL writes its header).
+            version: int = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > latest_version():
+                raise NewerLedgerError(version)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            # WAL with synchronous=NORMAL survives a killed process (not a power cut): enough for a ledger that a
+            # rerun can rebuild from the output files anyway.
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            with self._lock:
+                self.version = migrate(self._conn)
+        except NewerLedgerError as exc:
+            raise LedgerError(
+                f"ledger {self.path} has {exc}: upgrade extractor (the ledger is left untouched)"
+            ) from None
+        except sqlite3.Error as exc:
+            raise self._error(exc) from exc
+
+    def _error(self, exc: sqlite3.Error) -> LedgerError:
+        """The one-line error a user gets for a SQLite failure, with what to do about it."""
+        text = str(exc)
+        if "not a database" in text or "malformed" in text:
+            hint = "it is damaged or not a ledger: move it away and the next run starts a new one"
+        elif "full" in text:
+            hint = "free some space"
+        elif "readonly" in text or "unable to open" in text or "disk I/O" in text:
+            hint = "check that EXTRACTOR_HOME is a writable directory"
+        else:
+            hint = ""
+        return LedgerError(f"ledger {self.path}: {text}" + (f" ({hint})" if hint else ""))
 
     def close(self) -> None:
+        self._stop.set()
+        if self._heart is not None and self._heart is not threading.current_thread():
+            self._heart.join(timeout=5)
         with self._lock:
             self._conn.close()
 
@@ -147,31 +208,74 @@ class Ledger:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._conn
+                except BaseException:
+                    # SQLite rolls back by itself on some errors (disk full): a failed ROLLBACK ("cannot
+                    # rollback - no transaction is active") must not hide the error that caused it.
+                    with contextlib.suppress(sqlite3.Error):
+                        self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                raise self._error(exc) from exc
 
     def _query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
-            return self._conn.execute(sql, tuple(params)).fetchall()
+            try:
+                return self._conn.execute(sql, tuple(params)).fetchall()
+            except sqlite3.Error as exc:
+                raise self._error(exc) from exc
 
     # --- runs -------------------------------------------------------------------------------------------
 
     def start_run(self, command: str, *, model: str | None = None, prompt_version: str | None = None) -> int:
-        """Opens a run, after closing those of dead processes (their pending articles become interrupted)."""
+        """Opens a run, after closing those of dead processes (their pending articles become interrupted).
+        The run beats a heartbeat into the ledger until it is finished or this ledger closed."""
         self.recover_interrupted()
+        me = Stamp.current()
         with self._write() as conn:
             cur = conn.execute(
-                "INSERT INTO runs (command, started_at, pid, host, model, prompt_version) "
-                "VALUES (?,?,?,?,?,?)",
-                (command, now(), os.getpid(), socket.gethostname(), model, prompt_version),
-            )
+                "INSERT INTO runs (command, started_at, pid, host, model, prompt_version, boot_id, pid_ns, "
+                "pid_started, heartbeat_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (command, now(), me.pid, me.host, model, prompt_version, me.boot_id, me.pid_ns, me.started,
+                 time.time()),
+            )  # fmt: skip
             assert cur.lastrowid is not None
-            return cur.lastrowid
+            run_id = cur.lastrowid
+        self._beat(run_id)
+        return run_id
+
+    def _beat(self, run_id: int) -> None:
+        with self._lock:
+            self._beating.add(run_id)
+            if self._heart is None:
+                self._heart = threading.Thread(target=self._heartbeat, name="ledger-heartbeat", daemon=True)
+                self._heart.start()
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            with self._lock:
+                runs = sorted(self._beating)
+            if not runs:
+                continue
+            # A missed beat is harmless (a busy or full disk, a closed ledger): the next one catches up long
+            # before it matters, and this thread must outlive any of them.
+            with contextlib.suppress(Exception), self._write() as conn:
+                marks = ",".join("?" for _ in runs)
+                at = time.time()
+                conn.execute(
+                    f"UPDATE runs SET heartbeat_at = ? WHERE id IN ({marks}) AND finished_at IS NULL", (at, *runs)
+                )
+                # A live run keeps its leases however long its model calls take.
+                conn.execute(
+                    f"UPDATE leases SET expires_at = ? WHERE run_id IN ({marks})", (at + self.lease_ttl, *runs)
+                )
 
     def add_inputs(self, run_id: int, inputs: Iterable[Input]) -> int:
         """Registers the inputs of a run as pending, so that none can end the run without an outcome.
@@ -180,9 +284,9 @@ class Ledger:
         with self._write() as conn:
             for item in inputs:
                 cur = conn.execute(
-                    "INSERT OR IGNORE INTO articles (run_id, url, canonical_url, scan_id, origin, source) "
-                    "VALUES (?,?,?,?,?,?)",
-                    (run_id, item.url, item.canonical_url, item.scan_id, item.origin, item.source),
+                    "INSERT OR IGNORE INTO articles (run_id, url, canonical_url, scan_id, origin, source, issue_date) "
+                    "VALUES (?,?,?,?,?,?,?)",
+                    (run_id, item.url, item.canonical_url, item.scan_id, item.origin, item.source, item.issue_date),
                 )
                 added += cur.rowcount
             conn.execute(
@@ -207,6 +311,8 @@ class Ledger:
                 f"ON CONFLICT (run_id, canonical_url) DO UPDATE SET {updates} WHERE articles.outcome IS NULL",
                 (run_id, *values.values()),
             )
+            # An article with its outcome is done: whoever waits for it may go on.
+            conn.execute("DELETE FROM leases WHERE canonical_url = ? AND run_id = ?", (rec.canonical_url, run_id))
             return cur.rowcount > 0
 
     def finish_run(self, run_id: int) -> RunTotals:
@@ -219,13 +325,24 @@ class Ledger:
                 (Outcome.INTERNAL_ERROR.value, NO_OUTCOME, now(), run_id),
             )
             conn.execute("UPDATE runs SET finished_at = ? WHERE id = ?", (now(), run_id))
+            conn.execute("DELETE FROM leases WHERE run_id = ?", (run_id,))
+        with self._lock:
+            self._beating.discard(run_id)
         return self.run_totals(run_id)
 
+    def _alive(self, row: sqlite3.Row) -> bool:
+        stamp = Stamp(row["host"], row["pid"], row["boot_id"], row["pid_ns"], row["pid_started"])
+        return is_alive(stamp, row["heartbeat_at"])
+
+    def dead_runs(self) -> list[int]:
+        """Open runs whose process is gone: killed, crashed, its container replaced (see `_liveness`)."""
+        open_runs = self._query("SELECT * FROM runs WHERE finished_at IS NULL")
+        return [r["id"] for r in open_runs if not self._alive(r)]
+
     def recover_interrupted(self) -> int:
-        """Closes runs whose process is gone (killed, crashed) on this host; returns how many."""
-        host = socket.gethostname()
-        open_runs = self._query("SELECT id, pid FROM runs WHERE finished_at IS NULL AND host = ?", (host,))
-        dead = [r["id"] for r in open_runs if not pid_alive(r["pid"])]
+        """Closes the runs whose process is gone; returns how many. Their pending articles become
+        `internal_error` (interrupted, transient: the next run redoes them) and their leases are freed."""
+        dead = self.dead_runs()
         if not dead:
             return 0
         with self._write() as conn:
@@ -237,7 +354,62 @@ class Ledger:
                     (Outcome.INTERNAL_ERROR.value, INTERRUPTED, now(), run_id),
                 )
                 conn.execute("UPDATE runs SET finished_at = ?, interrupted = 1 WHERE id = ?", (now(), run_id))
+                conn.execute("DELETE FROM leases WHERE run_id = ?", (run_id,))
         return len(dead)
+
+    # --- leases -----------------------------------------------------------------------------------------
+
+    def lease(self, canonical_url: str, run_id: int) -> None:
+        """Takes this article for `run_id` until its outcome is recorded: call it right before paying for the
+        article. While another live run holds it, waits (up to `lease_wait`, else `LeaseBusyError`). When
+        that run then failed on it, raises `CarriedOverError` with its outcome rather than paying again for
+        the same failure; when it succeeded, the caller's skip test finds its scan."""
+        give_up = time.monotonic() + self.lease_wait
+        holder: int | None = None
+        while True:
+            with self._write() as conn:
+                busy = take(conn, canonical_url, run_id, ttl=self.lease_ttl, alive=self._alive)
+            if busy is None:
+                break
+            holder = busy
+            if time.monotonic() >= give_up:
+                raise LeaseBusyError(
+                    f"run {busy} is processing this article and still holds it after {self.lease_wait:g} s"
+                )
+            time.sleep(self.lease_poll)
+        if holder is None:
+            return
+        done = self._query(
+            "SELECT * FROM articles WHERE run_id = ? AND canonical_url = ? AND outcome IS NOT NULL",
+            (holder, canonical_url),
+        )
+        if done and done[0]["outcome"] not in (Outcome.OK, Outcome.TOO_LONG):
+            prior = _record(done[0])
+            raise CarriedOverError(
+                f"{prior.error or prior.outcome} (run {holder}, processing it at the same time)",
+                Outcome(prior.outcome),
+                transient=prior.transient,
+            )
+
+    def in_progress(self) -> list[Record]:
+        """Articles of open runs that have no outcome yet and no later one: `pending` while their run lives;
+        for a dead run (killed, its container gone) the outcome its recovery will record, interrupted."""
+        rows = self._query(
+            "SELECT a.*, r.host, r.pid, r.boot_id, r.pid_ns, r.pid_started, r.heartbeat_at "
+            "FROM articles a JOIN runs r ON r.id = a.run_id "
+            "WHERE r.finished_at IS NULL AND a.outcome IS NULL AND NOT EXISTS (SELECT 1 FROM articles b "
+            "WHERE b.canonical_url = a.canonical_url AND b.id > a.id AND b.outcome IS NOT NULL) ORDER BY a.id"
+        )
+        found = []
+        for row in rows:
+            data = {k: row[k] for k in _RECORD_COLUMNS if k != "outcome"}
+            data["transient"], data["skipped"] = True, False
+            if self._alive(row):
+                data["outcome"], data["error"] = PENDING, f"run {row['run_id']} (pid {row['pid']}) is on it"
+            else:
+                data["outcome"], data["error"] = Outcome.INTERNAL_ERROR.value, INTERRUPTED
+            found.append(Record(**data))
+        return found
 
     def run_totals(self, run_id: int) -> RunTotals:
         return self._totals(self._query("SELECT * FROM articles WHERE run_id = ?", (run_id,)))
@@ -327,11 +499,15 @@ class Ledger:
                 (spec, kind, now()),
             )
 
-    def source_checked(self, spec: str, error: str | None = None) -> None:
+    def source_checked(self, spec: str, error: str | None = None, *, links: int | None = None,
+                       kind: str | None = None) -> None:
+        """Notes a read of a source: when, how many links it gave, and its error (None: read fine)."""
         self.add_source(spec)
         with self._write() as conn:
             conn.execute(
-                "UPDATE sources SET last_checked_at = ?, last_error = ? WHERE spec = ?", (now(), error, spec)
+                "UPDATE sources SET last_checked_at = ?, last_error = ?, last_links = ?, kind = COALESCE(?, kind) "
+                "WHERE spec = ?",
+                (now(), error, links, kind, spec),
             )
 
     def sources(self) -> list[dict[str, Any]]:

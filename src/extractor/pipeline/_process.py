@@ -80,7 +80,7 @@ def _internal(exc: BaseException) -> str:
 
 
 def input_of(link: Link) -> Input:
-    return Input(link.url, link.canonical, scan_id(link.url), link.origin, link.source)
+    return Input(link.url, link.canonical, scan_id(link.url), link.origin, link.source, link.date or None)
 
 
 def process_link(link: Link, ctx: Context) -> Record:
@@ -93,6 +93,7 @@ def process_link(link: Link, ctx: Context) -> Record:
         "origin": link.origin,
         "source": link.source,
         "started_at": now(),
+        "issue_date": link.date or None,
     }
     prior = ctx.ledger.last(link.canonical)
     if prior is not None and not should_retry(prior, retry_permanent=ctx.retry_permanent):
@@ -119,6 +120,10 @@ def process_link(link: Link, ctx: Context) -> Record:
         article = ctx.to_article(page)
         fetch_ms = _ms(t)
         content_hash = article.content_hash
+        # What the article says of itself, when trafilatura finds it: kept in the ledger and the sidecar.
+        base |= {"article_date": article.date, "author": article.author, "site_name": article.sitename}
+        # One run at a time per article (two runs at once would both pay): waits while another holds it.
+        ctx.ledger.lease(link.canonical, ctx.run_id)
         done = ctx.ledger.last_success(link.canonical)
         if (
             done is not None
@@ -158,6 +163,10 @@ def process_link(link: Link, ctx: Context) -> Record:
                     "truncated": bool(result.provenance.truncated or article.truncated),
                     "created_at": result.provenance.created_at or now(),
                     "extractor_version": _version,
+                    "issue_date": link.date or None,
+                    "article_date": article.date,
+                    "author": article.author,
+                    "site_name": article.sitename,
                 }
             )
             ctx.out.write(result.scan, prov)

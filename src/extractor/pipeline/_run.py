@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from extractor import intelligence
+from extractor.errors import Outcome
 from extractor.ledger import Ledger, Record, RunTotals
 from extractor.output import write_index
 from extractor.pipeline._config import RunConfig
@@ -31,17 +33,19 @@ class RunReport:
         return all(r.outcome for r in self.records) and self.totals.outcomes.get("pending", 0) == 0
 
 
-def read_links(spec: str, parts: Parts) -> list[Link]:
-    """The links of a source (a URL or file: post, feed or draft), noted in the ledger's sources."""
+def read_links(spec: str, parts: Parts, *, follow: bool | None = None) -> list[Link]:
+    """The links of a source (a URL or file: post, feed or draft), noted in the ledger's sources. `follow`
+    forces a feed's items to be read as newsletter issues (True) or articles (False); None decides."""
     from extractor.sources import read_source
 
     try:
-        links = list(read_source(spec, parts.source_fetcher))
+        # Issue posts are read through the web archive first: a published post does not change.
+        found = read_source(spec, parts.source_fetcher, follow=follow, post_fetcher=parts.fetcher)
     except Exception as exc:
-        parts.ledger.source_checked(spec, error=str(exc) or type(exc).__name__)
+        parts.ledger.source_checked(spec, error=str(exc) or type(exc).__name__, links=0)
         raise
-    parts.ledger.source_checked(spec)
-    return links
+    parts.ledger.source_checked(spec, links=len(found), kind=found.kind)
+    return list(found)
 
 
 def new_links(links: Sequence[Link], ledger: Ledger) -> list[Link]:
@@ -68,6 +72,7 @@ def run_links_once(
     finally:
         totals = parts.ledger.finish_run(run_id)
         index = write_index(parts.out.path)
+    intelligence.after_run(parts.out.path, [r.scan_id for r in records if r.outcome in (Outcome.OK, Outcome.TOO_LONG)])
     return RunReport(run_id, records, totals, index)
 
 
@@ -95,12 +100,13 @@ def scan_source(
     only_new: bool = False,
     parts: Parts | None = None,
     command: str = "page",
+    follow: bool | None = None,
 ) -> RunReport:
     """Every link of a newsletter post, feed or draft, in process on a bounded thread pool."""
     own = parts is None
     parts = parts or build(config)
     try:
-        links = read_links(spec, parts)
+        links = read_links(spec, parts, follow=follow)
         if only_new:
             links = new_links(links, parts.ledger)
         return run_links_once(links, parts, command=command, concurrency=concurrency, progress=progress)

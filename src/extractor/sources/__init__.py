@@ -2,12 +2,14 @@
 
 from extractor.sources._feed import links_from_feed
 from extractor.sources._html import links_from_newsletter
-from extractor.sources._link import Link, dedupe, origin_of, single_link
+from extractor.sources._link import Link, date_of_issue, dedupe, origin_of, single_link
 from extractor.sources._markdown import links_from_markdown
-from extractor.sources._read import read_source
+from extractor.sources._read import SourceLinks, read_source, source_notes
 
 __all__ = [
     "Link",
+    "SourceLinks",
+    "date_of_issue",
     "dedupe",
     "links_from_feed",
     "links_from_markdown",
@@ -15,4 +17,5 @@ __all__ = [
     "origin_of",
     "read_source",
     "single_link",
+    "source_notes",
 ]

@@ -4,6 +4,7 @@ Never navigation, subscribe/share widgets, comments, images, non-http links or t
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import urljoin, urlsplit
 
@@ -11,6 +12,16 @@ import lxml.html
 from lxml.etree import ParserError
 
 from extractor.sources._link import Link, dedupe, make_link, origin_of
+
+#: Where a post states its publication date, most specific first.
+_DATE_XPATHS = (
+    "//meta[@property='article:published_time']/@content",
+    "//meta[@name='article:published_time']/@content",
+    "//meta[@itemprop='datePublished']/@content",
+    "//meta[@name='date']/@content",
+    "//time[@datetime]/@datetime",
+)
+_ISO_DAY = re.compile(r"((?:19|20)\d\d)-(\d\d)-(\d\d)")
 
 #: Where the post body lives, most specific first. Substack: `div.body.markup` inside `.available-content`.
 _BODY_XPATHS = (
@@ -65,6 +76,28 @@ def declared_url(tree: lxml.html.HtmlElement) -> str | None:
     return None
 
 
+def _day(value: str) -> str:
+    match = _ISO_DAY.search(value)
+    return "-".join(match.groups()) if match else ""
+
+
+def published_date(tree: lxml.html.HtmlElement) -> str:
+    """The post's publication day (YYYY-MM-DD) as its page states it (meta tags, JSON-LD, `<time>`), or ""."""
+    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
+        try:
+            data = json.loads(str(script))
+        except ValueError:
+            continue
+        for node in data if isinstance(data, list) else [data]:
+            if isinstance(node, dict) and (day := _day(str(node.get("datePublished") or ""))):
+                return day
+    for xpath in _DATE_XPATHS:
+        for value in tree.xpath(xpath):
+            if day := _day(str(value)):
+                return day
+    return ""
+
+
 def parse_html(html: str | bytes) -> lxml.html.HtmlElement | None:
     try:
         return lxml.html.document_fromstring(html)
@@ -72,8 +105,11 @@ def parse_html(html: str | bytes) -> lxml.html.HtmlElement | None:
         return None
 
 
-def links_from_newsletter(html: str | bytes, page_url: str) -> list[Link]:
-    """Article links in the post body, deduplicated by canonical URL, each with the post's issue id."""
+def links_from_newsletter(html: str | bytes, page_url: str, *, origin: str | None = None,
+                          date: str = "") -> list[Link]:  # fmt: skip
+    """Article links in the post body, deduplicated by canonical URL, each with the post's issue id and date:
+    `origin` and `date` when given (a feed item's), else the page's own (its URL's slug; the date it states,
+    else the one its slug starts with)."""
     tree = parse_html(html)
     if tree is None:
         return []
@@ -81,7 +117,8 @@ def links_from_newsletter(html: str | bytes, page_url: str) -> list[Link]:
     if body is None:
         return []
     own = _own_hosts(page_url, tree)
-    origin = origin_of(declared_url(tree) or page_url)
+    origin = origin_of(declared_url(tree) or page_url) if origin is None else origin
+    date = date or published_date(tree)
     links = []
     for anchor in body.iter("a"):
         href = (anchor.get("href") or "").strip()
@@ -100,5 +137,5 @@ def links_from_newsletter(html: str | bytes, page_url: str) -> list[Link]:
             continue  # another newsletter's subscribe or home page, not a post
         if _SHARE_URLS.search(url):
             continue
-        links.append(make_link(url, origin, page_url))
+        links.append(make_link(url, origin, page_url, date))
     return dedupe(links)
