@@ -28,6 +28,12 @@ class Outcome(StrEnum):
     INTERNAL_ERROR = "internal_error"  # a bug: the message says where
     BUSY = "busy"  # another live run held this article's lease for too long: the next run redoes it
     IMPORTED = "imported"  # a page of an existing archive brought in by `extractor import`: a scan, not a run
+    # The gate: pages that are not the article, ended before any model call.
+    BOT_WALL = "bot_wall"  # a "verify you are human" / captcha / browser check page
+    COOKIE_WALL = "cookie_wall"  # consent is demanded before any text is shown
+    PAYWALL = "paywall"
+    NOT_FOUND = "not_found"  # a soft 404: a 200 page that says it was not found
+    ERROR_PAGE = "error_page"  # a 200 page that says the server failed or is down
     INTERRUPTED = "interrupted"  # the run was stopped (Ctrl-C, SIGTERM) first: not a failure, redone next run
     WRITE_ERROR = "write_error"  # the scan could not be written (disk full, permissions): redone next run
 
@@ -130,6 +136,30 @@ class NoContentError(FetchError):
     """A page with no article in it: JS-only, paywall, soft 404."""
 
     outcome = Outcome.NO_CONTENT
+
+
+class GatePageError(NoContentError):
+    """The page is a wall or an error page instead of the article (the gate, before any model call)."""
+
+
+class BotWallError(GatePageError):
+    outcome = Outcome.BOT_WALL
+
+
+class CookieWallError(GatePageError):
+    outcome = Outcome.COOKIE_WALL
+
+
+class PaywallError(GatePageError):
+    outcome = Outcome.PAYWALL
+
+
+class NotFoundPageError(GatePageError):
+    outcome = Outcome.NOT_FOUND
+
+
+class ErrorPageError(GatePageError):
+    outcome = Outcome.ERROR_PAGE
 
 
 class TooShortError(FetchError):

@@ -271,7 +271,8 @@ class Evidence(BaseModel):
     quote: str
     verified: bool
     score: float | None = None
-    #: The whole row, when its quote was not found: such a row is kept here, flagged, and left out of the scan.
+    #: The whole row, when it is left out of the scan and kept here instead: its quote was not found (`verified`
+    #: false), or it copied a row into every secondary table (the first stays in the scan; see `notes`).
     row: dict[str, Any] | None = None
 
 
@@ -293,6 +294,11 @@ class Provenance(BaseModel):
     usage: Usage | None = None
     attempts: int | None = None
     evidence: list[Evidence] = Field(default_factory=list)
+    #: Soft problems of the answer (off the archive's usual shape): notes, never a reason to re-ask or refuse.
+    notes: list[str] = Field(default_factory=list)
+    #: Sentences of the article that addressed the model ("ignore all previous instructions"...), removed from
+    #: what was sent.
+    removed: list[str] = Field(default_factory=list)
     created_at: str | None = None
     extractor_version: str | None = None
     # Written only when known (see `OPTIONAL_PROVENANCE`): the newsletter issue's date (YYYY-MM-DD), the
@@ -330,6 +336,9 @@ class Sidecar(BaseModel):
             del data["scan"]["layout"]
         for key in OPTIONAL_PROVENANCE:
             if data["provenance"].get(key) is None:
+                data["provenance"].pop(key, None)
+        for key in ("notes", "removed"):  # written only when there is something to say
+            if not data["provenance"].get(key):
                 data["provenance"].pop(key, None)
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 

@@ -57,3 +57,33 @@ def test_identical_scans_score_one_and_a_worse_scan_scores_lower(tmp_path: Path)
 def test_a_missing_directory_is_a_one_line_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["eval", str(tmp_path / "nope"), str(tmp_path)])
     assert result.exit_code != 0 and "is not a directory" in result.output
+
+
+REFERENCE = Path(__file__).resolve().parents[2] / "fixtures" / "reference"
+
+
+def test_the_reference_scans_pair_with_themselves_and_have_no_shape_distance() -> None:
+    result = runner.invoke(app, ["eval", str(REFERENCE), str(REFERENCE), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert len(report["scans"]) == 5 and report["missing"] == [] and report["extra"] == []
+    assert report["shape"]["distance"]["overall"] == 0.0
+    assert report["shape"]["generated"] == report["shape"]["reference"]
+    table = runner.invoke(app, ["eval", str(REFERENCE), str(REFERENCE)])
+    assert "shape distance" in table.output
+
+
+def test_shape_distance_grows_when_a_set_of_scans_looks_different() -> None:
+    from extractor.evaluate import shape, shape_distance
+
+    reference = [parse(p.read_text(encoding="utf-8")) for p in sorted(REFERENCE.glob("*.md"))]
+    # Every scan with one signal, all relevancy 1, one category: another shape, whatever it says.
+    odd = [s.model_copy(update={
+        "category": "sport",
+        "signals": [s.signals[0].model_copy(update={"relevancy": 1})],
+    }) for s in reference]  # fmt: skip
+    same = shape_distance(shape(reference), shape(reference))
+    other = shape_distance(shape(odd), shape(reference))
+    assert same["overall"] == 0.0
+    assert other["relevancy"] == 1.0 and other["rows"] > 0.0 and other["overall"] > 0.2
+    assert 0.0 <= other["categories"] <= 1.0

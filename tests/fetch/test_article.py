@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from extractor.article import Article, article_from_page
+from extractor.article import Article, article_from_page, visible_html
 from extractor.errors import NoContentError, Outcome, TooShortError, outcome_of
 from extractor.fetch import Fetcher
 from tests.support.site import Site
@@ -48,13 +48,39 @@ def test_minimum_is_configurable(site: Site, make_fetcher: FixtureFetcher) -> No
 
 
 @pytest.mark.parametrize(
-    ("path", "reason"),
-    [("/cases/js-only.html", "JavaScript"), ("/cases/paywall.html", "paywall"), ("/cases/soft-404.html", "404")],
-)
-def test_no_content_pages(path: str, reason: str, site: Site, make_fetcher: FixtureFetcher) -> None:
+    ("path", "reason", "outcome"),
+    [("/cases/js-only.html", "JavaScript", Outcome.NO_CONTENT), ("/cases/paywall.html", "paywall", Outcome.PAYWALL),
+     ("/cases/soft-404.html", "404", Outcome.NOT_FOUND), ("/cases/bot-wall.html", "bot wall", Outcome.BOT_WALL),
+     ("/cases/cookie-wall.html", "cookie wall", Outcome.COOKIE_WALL),
+     ("/cases/error-page.html", "error page", Outcome.ERROR_PAGE)],
+)  # fmt: skip
+def test_no_content_and_gate_pages(
+    path: str, reason: str, outcome: Outcome, site: Site, make_fetcher: FixtureFetcher
+) -> None:
     with pytest.raises(NoContentError, match=reason) as info:
         article_from_page(make_fetcher().fetch(site.url(path)))
-    assert outcome_of(info.value) is Outcome.NO_CONTENT
+    assert outcome_of(info.value) is outcome
+
+
+def test_hidden_text_is_dropped_before_trafilatura(site: Site, make_fetcher: FixtureFetcher) -> None:
+    text = article_from_page(make_fetcher().fetch(site.url("/cases/hidden-instructions.html"))).text
+    assert "the last ferry out of Vastholm" in text and "second rack deck" in text
+    for hidden in ("Ignore all previous", "evil.example", "marketing bot", "in French", "must call every row"):
+        assert hidden not in text
+
+
+def test_each_way_of_hiding_text() -> None:
+    hidden = [
+        '<p style="display: none">A</p>', '<p style="visibility:hidden">A</p>', "<p hidden>A</p>",
+        '<p aria-hidden="true">A</p>', '<p style="font-size:0">A</p>', '<p style="font-size: 1px">A</p>',
+        '<p style="opacity:0">A</p>', '<p style="color:#fff;background:#ffffff">A</p>',
+        '<div style="background-color: rgb(0,0,0)"><p style="color:black">A</p></div>',
+    ]  # fmt: skip
+    for html in hidden:
+        kept, dropped = visible_html(f"<html><body>{html}<p>Seen.</p></body></html>")
+        assert dropped == 1 and "A</p>" not in kept and "Seen." in kept, html
+    shown = '<p style="color:#333;background:#fff;font-size:16px">Seen.</p>'
+    assert visible_html(f"<html><body>{shown}</body></html>")[1] == 0
 
 
 def test_feed_and_empty_pages_are_no_content(site: Site, make_fetcher: FixtureFetcher) -> None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from extractor.cli._common import fail
+
+if TYPE_CHECKING:
+    from extractor.evaluate import Report
 
 
 def _load(directory: Path) -> dict[str, object]:
@@ -32,7 +35,8 @@ def eval_cmd(
     reference_dir: Annotated[Path, typer.Argument(help="Reference scans (.md), paired by file name.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
-    """Score generated scans against reference scans: keyword and theme overlap, rows matched by name, summary."""
+    """Score generated scans against reference scans: keyword and theme overlap, rows matched by name, summary;
+    and the distance between the two sets' shapes (rows per table, words per field, relevancy, categories)."""
     from tabulate import tabulate
 
     from extractor.evaluate import evaluate
@@ -60,6 +64,29 @@ def eval_cmd(
         typer.echo(f"missing: {key} (no generated scan)")
     for key in report.extra:
         typer.echo(f"extra: {key} (no reference)")
+    _print_shape(report)
+
+
+def _print_shape(report: Report) -> None:
+    from tabulate import tabulate
+
+    g, r, d = report.generated_shape, report.reference_shape, report.shape_distance
+    if g is None or r is None:
+        return
+
+    def show(values: dict[str, float]) -> str:
+        return " ".join(f"{k}={v:g}" for k, v in values.items())
+
+    rows = [
+        ["rows per table", show(g.rows), show(r.rows), f"{d['rows']:.2f}"],
+        ["words per field", show(g.words), show(r.words), f"{d['words']:.2f}"],
+        ["relevancy", show(g.relevancy), show(r.relevancy), f"{d['relevancy']:.2f}"],
+        ["categories", show(g.categories), show(r.categories), f"{d['categories']:.2f}"],
+    ]
+    typer.echo("")
+    typer.echo(tabulate(rows, [f"shape ({g.scans} vs {r.scans} scans)", "generated", "reference", "distance"],
+                        tablefmt="simple"))  # fmt: skip
+    typer.echo(f"shape distance: {d['overall']:.2f} (0: same shape as the reference set, 1: nothing alike)")
 
 
 def register(app: typer.Typer) -> None:

@@ -13,6 +13,7 @@ from extractor.output import INDEX_FILE, atomic_write
 
 if TYPE_CHECKING:
     from extractor.check import CheckResult
+    from extractor.extract import PromptTemplate
 
 OutDir = Annotated[Path | None, typer.Option("-o", "--out", help="Directory for the outputs (one file each).")]
 
@@ -73,8 +74,9 @@ def check_cmd(
     paths: Annotated[list[Path], typer.Argument(help="Scan pages or directories (searched for *.md but index.md).")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
 ) -> None:
-    """Check scan pages: parsed, round-trips byte for byte, problems found. Exit 1 when any fails."""
-    from extractor.check import check_text
+    """Check scan pages: parsed, round-trips byte for byte, hard and soft rules broken. Exit 1 when any fails."""
+    from extractor.check import CheckResult, check_text
+    from extractor.extract import PromptTemplate
 
     files: list[Path] = []
     for p in paths:
@@ -85,24 +87,42 @@ def check_cmd(
             files.append(p)
         else:
             fail(f"{p}: no such file or directory")
+    echo = _prompt_echo(PromptTemplate)
     results: list[CheckResult] = []
     for f in files:
         try:
             with f.open(encoding="utf-8", newline="") as fh:
                 text = fh.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            results.append(CheckResult(str(f), parsed=False, error=f"unreadable: {exc}"))
+        except UnicodeDecodeError as exc:
+            # One line for this file, and the folder goes on.
+            results.append(CheckResult(str(f), parsed=False, error=f"not UTF-8 text (byte {exc.start})",
+                                       hard=["not UTF-8 text"]))  # fmt: skip
             continue
-        results.append(check_text(text, str(f)))
+        except OSError as exc:
+            results.append(CheckResult(str(f), parsed=False, error=f"unreadable: {exc.strerror or exc}",
+                                       hard=["unreadable file"]))  # fmt: skip
+            continue
+        results.append(check_text(text, str(f), echo=echo))
     failed = sum(r.failed for r in results)
     if as_json:
         from dataclasses import asdict
 
-        summary = {"files": len(results), "failed": failed, "roundtrip": sum(r.roundtrip for r in results)}
+        summary = {"files": len(results), "failed": failed, "roundtrip": sum(r.roundtrip for r in results),
+                   "with_hard": sum(bool(r.hard) for r in results)}  # fmt: skip
         typer.echo(json.dumps({"results": [asdict(r) for r in results], "totals": summary}, ensure_ascii=False))
     else:
         _print_check(results, failed)
     raise typer.Exit(1 if failed else 0)
+
+
+def _prompt_echo(template: type[PromptTemplate]) -> frozenset[str]:
+    """The prompt's word runs, to report text copied from our instructions; none when the templates are absent."""
+    from extractor.errors import ConfigError
+
+    try:
+        return template().echo()
+    except (ConfigError, OSError):
+        return frozenset()
 
 
 def _print_check(results: list[CheckResult], failed: int) -> None:
@@ -123,8 +143,10 @@ def _print_check(results: list[CheckResult], failed: int) -> None:
             console.print(f"[red]DIFF[/] {escape(r.path)}: line {d.line} differs")
             console.print(f"       page:     {escape(repr(d.expected))}")
             console.print(f"       rendered: {escape(repr(d.got))}")
-        for problem in r.problems:
-            console.print(f"       [yellow]problem:[/] {escape(problem)}")
+        for problem in r.hard:
+            console.print(f"       [red]hard:[/] {escape(problem)}")
+        for problem in r.soft:
+            console.print(f"       [yellow]soft:[/] {escape(problem)}")
     total = len(results)
     console.print(f"{total} files, {total - failed} parsed and round-tripped, {failed} failed")
 

@@ -1,9 +1,10 @@
 """The shape the model must answer in, and every rule an answer must meet beyond its types.
 
 Validators read the article through the validation context (`context={"grounder": Grounder, ...}`), so that
-instructor re-asks with the exact list of what was wrong: a quote not in the article, a title too long, a
-ten-year entry that repeats the change. All errors of an answer are collected and reported at once, so one
-re-ask can fix them all.
+instructor re-asks with the exact list of what was wrong: a quote not in the article, a link it does not contain,
+HTML in a field, a copied instruction. Only hard rules (`extractor.rules`) are re-asked; soft ones (the archive's
+usual lengths and counts) are kept as notes in the sidecar. All hard errors of an answer are reported at once, so
+one re-ask can fix them all.
 """
 
 from __future__ import annotations
@@ -16,10 +17,14 @@ from rapidfuzz import fuzz
 
 from extractor.extract._grounding import Grounder, normalize
 from extractor.extract._language import detect, name
-from extractor.models import CATEGORIES, TYPES
+from extractor.models import ARCHIVE, CATEGORIES, TYPES, Scan
+from extractor.rules import COPIED, MAX_ITEMS, USUAL_WORDS, Problems, check_scan
 
-TITLE_WORDS = (10, 20)
-SUMMARY_MAX_WORDS = 150
+#: The usual range in the archive (a soft rule: outside it is a note, never a re-ask). The embedded model's
+#: grammar keeps its own bound on title words (TITLE_PATTERN).
+TITLE_WORDS = USUAL_WORDS["title"]
+SUMMARY_WORDS = USUAL_WORDS["summary"]
+SUMMARY_MAX_WORDS = SUMMARY_WORDS[1]
 QUOTE_MAX_WORDS = 40
 #: change and ten_year this similar (rapidfuzz ratio of normalised text) say the same thing.
 SAME_TEXT = 85.0
@@ -36,6 +41,11 @@ class _Compact(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
+    #: Keep minItems/maxItems in the schema sent. Off for the full answer: validation enforces the caps and the
+    #: prompt states the usual counts, so the bounds only cost prompt tokens on every call. On for the embedded
+    #: model, whose grammar needs them.
+    schema_item_bounds: ClassVar[bool] = False
+
     @classmethod
     def model_json_schema(  # type: ignore[override]
         cls,
@@ -47,21 +57,23 @@ class _Compact(BaseModel):
     ) -> dict[str, Any]:
         schema = super().model_json_schema(by_alias, ref_template, schema_generator, mode, **kwargs)
         title = schema.get("title")
-        schema = dict(_drop_titles(schema))
+        schema = dict(_drop_titles(schema, bounds=not cls.schema_item_bounds))
         if title:  # the tool name comes from the root title
             schema["title"] = title
         return schema
 
 
-def _drop_titles(node: Any) -> Any:
+def _drop_titles(node: Any, *, bounds: bool) -> Any:
     if isinstance(node, dict):
         return {
-            k: _drop_titles(v)
+            k: _drop_titles(v, bounds=bounds)
             for k, v in node.items()
-            if not (k == "title" and isinstance(v, str)) and not (k in ("maxLength", "minLength") and node.get("type") == "string")
+            if not (k == "title" and isinstance(v, str))
+            and not (k in ("maxLength", "minLength") and node.get("type") == "string")
+            and not (bounds and k in ("maxItems", "minItems") and node.get("type") == "array")
         }
     if isinstance(node, list):
-        return [_drop_titles(v) for v in node]
+        return [_drop_titles(v, bounds=bounds) for v in node]
     return node
 
 
@@ -84,17 +96,18 @@ class ScanAnswer(_Compact):
     # The docstring above is the tool's description, sent with every call: kept short on purpose. Every table
     # row carries its evidence quote; the prompt says what each field means.
 
+    # List caps: the archive sample's maximum plus a margin (docs/contract.md); a longer list is a runaway answer.
     title: str = Field(max_length=200)
-    summary: str = Field(max_length=1200)
-    keywords: list[str] = Field(min_length=3, max_length=10)
-    themes: list[str] = Field(min_length=2, max_length=6)
+    summary: str = Field(max_length=1500)
+    keywords: list[str] = Field(min_length=3, max_length=MAX_ITEMS["keywords"])
+    themes: list[str] = Field(min_length=2, max_length=MAX_ITEMS["themes"])
     category: Category
     type: Kind
-    signals: list[SignalRow] = Field(min_length=1, max_length=6)
-    concerns: list[Row] = Field(max_length=6)
-    behaviors: list[Row] = Field(max_length=6)
-    technologies: list[Row] = Field(max_length=6)
-    issues: list[Row] = Field(max_length=6)
+    signals: list[SignalRow] = Field(min_length=1, max_length=MAX_ITEMS["signals"])
+    concerns: list[Row] = Field(max_length=MAX_ITEMS["table"])
+    behaviors: list[Row] = Field(max_length=MAX_ITEMS["table"])
+    technologies: list[Row] = Field(max_length=MAX_ITEMS["table"])
+    issues: list[Row] = Field(max_length=MAX_ITEMS["table"])
 
     def rows(self) -> list[tuple[str, Row]]:
         found: list[tuple[str, Row]] = [("signals", s) for s in self.signals]
@@ -113,10 +126,21 @@ class ScanAnswer(_Compact):
     @model_validator(mode="after")
     def _rules(self, info: ValidationInfo) -> ScanAnswer:
         ctx = info.context or {}
-        errors = problems(self, ctx.get("grounder"), language=ctx.get("language"), grounding=ctx.get("grounding", True))
-        if errors:
-            raise ValueError("; ".join(errors))
+        found = problems(self, ctx.get("grounder"), language=ctx.get("language"), grounding=ctx.get("grounding", True),
+                         echo=ctx.get("echo", frozenset()), repairs=ctx.get("repairs", False))  # fmt: skip
+        if found.hard:  # soft problems never refuse an answer: they become notes in the sidecar
+            raise ValueError("; ".join(found.hard))
         return self
+
+    def as_scan(self) -> Scan:
+        """The answer as a scan, values kept as written (for the rule set; the pipeline builds its own)."""
+        tables: dict[str, list[dict[str, Any]]] = {}
+        for table, row in self.rows():
+            tables.setdefault(table, []).append(row.model_dump(exclude={"evidence"}))
+        data = {"title": self.title, "origin": "", "origin_url": "", "url": "", "keywords": self.keywords,
+                "themes": self.themes, "category": self.category, "type": self.type, "summary": self.summary,
+                **tables}  # fmt: skip
+        return Scan.model_validate(data, context=ARCHIVE)
 
 
 class CompactScanAnswer(ScanAnswer):
@@ -134,6 +158,7 @@ class CompactScanAnswer(ScanAnswer):
 
     #: When set (`with_quotes`), the schema's evidence is an enum of these article sentences.
     quote_choices: ClassVar[tuple[str, ...]] = ()
+    schema_item_bounds: ClassVar[bool] = True
 
     @classmethod
     def with_quotes(cls, quotes: list[str]) -> type[CompactScanAnswer]:
@@ -213,17 +238,45 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
-def problems(answer: ScanAnswer, grounder: Grounder | None, *, language: str | None, grounding: bool) -> list[str]:
-    """Every rule the answer breaks, one sentence each, phrased as an instruction the model can act on."""
-    errors: list[str] = []
-    n = _words(answer.title)
-    if not TITLE_WORDS[0] <= n <= TITLE_WORDS[1]:
-        errors.append(f"title has {n} words; write {TITLE_WORDS[0]} to {TITLE_WORDS[1]} words")
-    n = _words(answer.summary)
-    if n == 0:
+def schema_names(model: type[BaseModel]) -> list[str]:
+    """Every name the schema sent for `model` shows the model: its title (the tool's name), its definitions and
+    their titles, its field names."""
+    names: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("title"), str):
+                names.append(node["title"])
+            for key in ("$defs", "properties"):
+                if isinstance(node.get(key), dict):
+                    names.extend(node[key])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(model.model_json_schema())
+    return names
+
+
+def problems(
+    answer: ScanAnswer,
+    grounder: Grounder | None,
+    *,
+    language: str | None,
+    grounding: bool,
+    echo: frozenset[str] = frozenset(),
+    repairs: bool = False,
+) -> Problems:
+    """Every rule the answer breaks, one sentence each, phrased as an instruction the model can act on: the
+    answer's own rules (evidence, language, repeats) and the shared rule set (`extractor.rules.check_scan`).
+    `repairs`: leave out the problems the extractor repairs when the re-asks are spent (a row copied into every
+    secondary table)."""
+    found = Problems()
+    errors = found.hard
+    if not answer.summary.strip():
         errors.append("summary is empty")
-    elif n > SUMMARY_MAX_WORDS:
-        errors.append(f"summary has {n} words; write at most {SUMMARY_MAX_WORDS}")
     if "\n\n" in answer.summary.strip():
         errors.append("summary must be one paragraph")
     for field in ("keywords", "themes"):
@@ -250,7 +303,7 @@ def problems(answer: ScanAnswer, grounder: Grounder | None, *, language: str | N
                 if not row.ten_year.strip() or not row.change.strip():
                     errors.append(f"{where} needs both change and ten_year")
                 elif fuzz.ratio(normalize(row.change), normalize(row.ten_year)) >= SAME_TEXT:
-                    errors.append(f"{where}: ten_year repeats change; say where it may lead in ten years")
+                    found.soft.append(f"{where}: ten_year repeats change; say where it may lead in ten years")
             if _words(row.evidence) > QUOTE_MAX_WORDS:
                 errors.append(f"{where}: evidence is longer than {QUOTE_MAX_WORDS} words; quote a short passage")
             elif grounding and grounder is not None:
@@ -259,15 +312,16 @@ def problems(answer: ScanAnswer, grounder: Grounder | None, *, language: str | N
                     errors.append(
                         f"{where}: evidence {row.evidence!r} is {match.reason}; copy a sentence of the article verbatim"
                     )
-    if grounder is not None:
-        foreign = sorted({u for text in answer.texts() for u in grounder.foreign_urls(text)})
-        if foreign:
-            errors.append(f"URLs not in the article: {', '.join(foreign)}; remove them")
+    shared = check_scan(answer.as_scan(), article=grounder.article if grounder is not None else None, echo=echo,
+                        format_problems=False)  # fmt: skip
+    if repairs:  # rows copied into every secondary table: the copies are left out of the scan (Extractor._result)
+        shared.hard = [h for h in shared.hard if COPIED not in h]
+    found.extend(shared)
     if language:
         written = detect(f"{answer.title}. {answer.summary}")
         if written is not None and written != language:
             errors.append(f"the answer is written in {name(written)}; write it in {name(language)}")
-    return errors
+    return found
 
 
 def _duplicates(items: list[str]) -> list[str]:

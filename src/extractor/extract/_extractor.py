@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -23,11 +24,12 @@ from extractor.errors import (
     ModelDeadlineError,
     ModelError,
 )
-from extractor.extract._answer import CompactScanAnswer, ScanAnswer, SignalRow
+from extractor.extract._answer import CompactScanAnswer, ScanAnswer, SignalRow, problems, schema_names
 from extractor.extract._backends import Backend, resolve
 from extractor.extract._budget import RunBudget, usage_counts
 from extractor.extract._deadline import deadline_client, deadline_passed
-from extractor.extract._grounding import Grounder
+from extractor.extract._grounding import Grounder, normalize
+from extractor.extract._injection import strip_injections
 from extractor.extract._language import detect, name
 from extractor.extract._local import LocalServer
 from extractor.extract._prompt import PromptTemplate
@@ -35,7 +37,8 @@ from extractor.extract._quotes import candidate_quotes
 from extractor.extract._retry import api_error, is_quota, is_transient, waiter
 from extractor.extract._settings import LLMSettings
 from extractor.extract._tokens import Tokenizer, cut, default_tokenizer
-from extractor.models import Entry, Evidence, Provenance, Scan, Signal, Usage, fold_cell
+from extractor.models import ENTRY_TABLES, Entry, Evidence, Provenance, Scan, Signal, Usage, fold_cell
+from extractor.rules import check_scan, copied_names, name_key, schema_identifiers
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class _Call:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     last_text: str | None = None
+    #: Every attempt's answer text, in order: when the re-asks run out, the best keepable one is kept.
+    texts: list[str] = field(default_factory=list)
     finish_reason: str | None = None
     model: str | None = None
     usage_error: InvalidUsageError | None = None
@@ -79,6 +84,8 @@ class _Call:
             self.prompt_tokens += p
             self.completion_tokens += c
             self.last_text = text
+            if text:
+                self.texts.append(text)
             self.finish_reason = finish
             self.model = getattr(response, "model", None) or self.model
         self.budget.charge(p, c)
@@ -147,6 +154,7 @@ class Extractor:
             http_client=http_client,
         )
         self._client = instructor.from_openai(self._openai, mode=backend.mode)
+        self._echo: frozenset[str] | None = None
 
     @property
     def model(self) -> str:
@@ -170,6 +178,8 @@ class Extractor:
     def extract(
         self, text: str, *, url: str, origin: str, origin_url: str, title: str | None = None
     ) -> ExtractionResult:
+        # Sentences written for the model, not the reader, never reach it; the sidecar lists them.
+        text, removed = strip_injections(text)
         article, truncated = cut(text, self.max_input_tokens, self.tokenizer)
         language = self.settings.language or detect(article)
         answer_model: type[ScanAnswer] = self.answer_model
@@ -180,7 +190,12 @@ class Extractor:
             model=answer_model,
         )
         grounder = Grounder(article)
-        context = {"grounder": grounder, "language": language, "grounding": True}
+        # A run of words shared with the instructions is an echo of the prompt, unless the article has it too;
+        # so is a name from the schema (a small model named its rows after the tool).
+        in_article = normalize(article)
+        echo = frozenset(s for s in self.echo if s not in in_article)
+        echo |= schema_identifiers(n for n in schema_names(answer_model) if n.casefold() not in in_article)
+        context = {"grounder": grounder, "language": language, "grounding": True, "echo": echo}
         estimate = sum(self.tokenizer.count(m["content"]) for m in prompt.messages)
         call = _Call(self.budget, self.max_output_tokens)
         self.budget.check(estimate)
@@ -216,11 +231,14 @@ class Extractor:
         except BudgetExceededError as exc:
             raise BudgetExceededError(exc.message, **call.failure()) from exc
         except IncompleteOutputException as exc:
-            raise InvalidOutputError(
-                f"the answer was cut at the output limit ({self.max_output_tokens} tokens)",
-                errors=[self._cut_error()],
-                **call.failure(),
-            ) from exc
+            kept = self._best_answer(call, context, answer_model)
+            if kept is None:
+                raise InvalidOutputError(
+                    f"the answer was cut at the output limit ({self.max_output_tokens} tokens)",
+                    errors=[self._cut_error()],
+                    **call.failure(),
+                ) from exc
+            answer = kept
         except InstructorRetryException as exc:
             cause = api_error(exc)
             if isinstance(cause, openai.APIError):
@@ -230,9 +248,36 @@ class Extractor:
             raise self._model_error(exc, call) from exc
         call.check_usage()
 
+        notes = problems(answer, grounder, language=language, grounding=False, echo=echo).soft
         return self._result(answer, call, prompt_version=prompt.version, prompt_hash=prompt.hash,
                             grounder=grounder, truncated=truncated, article=article, url=url, origin=origin,
-                            origin_url=origin_url)  # fmt: skip
+                            origin_url=origin_url, notes=notes, removed=removed)  # fmt: skip
+
+    @property
+    def echo(self) -> frozenset[str]:
+        """The prompt's word runs (see `PromptTemplate.echo`), computed once."""
+        if self._echo is None:
+            self._echo = self.template.echo()
+        return self._echo
+
+    def _best_answer(
+        self, call: _Call, context: dict[str, Any], answer_model: type[ScanAnswer]
+    ) -> ScanAnswer | None:
+        """Of every answer received, the best one that breaks no hard rule but grounding or a row copied into every
+        secondary table (its unbacked rows and the copies are then left out of the scan and kept in the sidecar):
+        the most rows backed by the article, the latest on a tie. None when no answer is keepable. So a re-ask
+        never loses a keepable answer."""
+        grounder: Grounder = context["grounder"]
+        best: tuple[int, int, ScanAnswer] | None = None
+        for i, text in enumerate(call.texts):
+            try:
+                answer = answer_model.model_validate_json(text, context={**context, "grounding": False, "repairs": True})
+            except ValidationError:
+                continue
+            grounded = sum(grounder.check(row.evidence).verified for _, row in answer.rows())
+            if best is None or (grounded, i) > best[:2]:
+                best = (grounded, i, answer)
+        return best[2] if best is not None else None
 
     def _cut_error(self) -> str:
         return (f"finish_reason=length: the answer was cut at the output limit ({self.max_output_tokens} tokens, "
@@ -254,16 +299,14 @@ class Extractor:
     def _last_chance(
         self, exc: InstructorRetryException, call: _Call, context: dict[str, Any], answer_model: type[ScanAnswer]
     ) -> ScanAnswer:
-        """Re-asks are spent. If the last answer breaks only the grounding rule, keep it: its unbacked rows are
-        moved out of the scan and kept, flagged, in the sidecar. Anything else is an invalid output."""
+        """Re-asks are spent. Keep the best answer that breaks only the grounding rule (`_best_answer`): its
+        unbacked rows are moved out of the scan and kept, flagged, in the sidecar. Otherwise, an invalid output."""
         errors = _errors(exc)
         if call.finish_reason == "length":
             errors.append(self._cut_error())
-        if call.last_text:
-            try:
-                return answer_model.model_validate_json(call.last_text, context={**context, "grounding": False})
-            except ValidationError:
-                pass
+        kept = self._best_answer(call, context, answer_model)
+        if kept is not None:
+            return kept
         raise InvalidOutputError(
             f"the model's answer broke the rules after {call.attempts} attempts: {'; '.join(errors)[:300]}",
             errors=errors,
@@ -272,15 +315,27 @@ class Extractor:
 
     def _result(
         self, answer: ScanAnswer, call: _Call, *, prompt_version: str, prompt_hash: str, grounder: Grounder,
-        truncated: bool, article: str, url: str, origin: str, origin_url: str,
+        truncated: bool, article: str, url: str, origin: str, origin_url: str, notes: list[str], removed: list[str],
     ) -> ExtractionResult:  # fmt: skip
         evidence: list[Evidence] = []
         tables: dict[str, list[Any]] = {t: [] for t in ("signals", "concerns", "behaviors", "technologies", "issues")}
+        # A row copied into every secondary table (kept only from a best answer, `_best_answer`) stays in the
+        # first; its copies are left out of the scan and kept in the sidecar, like rows without evidence.
+        copied = copied_names({t: [r.name for r in getattr(answer, t)] for t in tables})
+        notes = list(notes)
+        placed: set[str] = set()
         for table, row in answer.rows():
             match = grounder.check(row.evidence)
-            kept = None if match.verified else row.model_dump(exclude={"evidence"})
+            key = name_key(row.name)
+            copy = table in ENTRY_TABLES and key in copied and key in placed
+            if table in ENTRY_TABLES and key in copied:
+                placed.add(key)
+            kept = None if match.verified and not copy else row.model_dump(exclude={"evidence"})
             evidence.append(Evidence(table=table, name=fold_cell(row.name), quote=row.evidence,
                                      verified=match.verified, score=match.score, row=kept))  # fmt: skip
+            if copy:
+                notes.append(f"{row.name!r} was copied into every secondary table: left out of {table}")
+                continue
             if not match.verified:
                 continue  # never presented as backed by the article: only in the sidecar, flagged
             if isinstance(row, SignalRow):
@@ -309,6 +364,9 @@ class Extractor:
             errors = [e["msg"] for e in exc.errors()]
             raise InvalidOutputError(f"the answer does not make a valid scan: {'; '.join(errors)}", errors=errors,
                                      **call.failure()) from exc  # fmt: skip
+        if copied:  # the row counts noted were the answer's: say the scan's
+            notes = [n for n in notes if not _ROW_COUNT.match(n)]
+            notes += [n for n in check_scan(scan, format_problems=False).soft if _ROW_COUNT.match(n)]
         provenance = Provenance(
             content_hash="sha256:" + hashlib.sha256(article.encode("utf-8")).hexdigest(),
             truncated=truncated,
@@ -319,8 +377,13 @@ class Extractor:
             usage=Usage(**call.usage()),
             attempts=call.attempts,
             evidence=evidence,
+            notes=notes,
+            removed=removed,
         )
         return ExtractionResult(scan=scan, provenance=provenance)
+
+
+_ROW_COUNT = re.compile(r"(?:signals|concerns|behaviors|technologies|issues) has \d+ rows?;")
 
 
 def _errors(exc: InstructorRetryException) -> list[str]:

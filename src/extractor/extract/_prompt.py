@@ -18,7 +18,8 @@ from pathlib import Path
 import jinja2
 
 from extractor.errors import ConfigError
-from extractor.extract._answer import QUOTE_MAX_WORDS, SUMMARY_MAX_WORDS, TITLE_WORDS, ScanAnswer, limits
+from extractor.extract._answer import QUOTE_MAX_WORDS, SUMMARY_MAX_WORDS, SUMMARY_WORDS, TITLE_WORDS, ScanAnswer, limits
+from extractor.rules import USUAL_COUNTS, echo_shingles
 
 SYSTEM = "extract.system.j2"
 USER = "extract.user.j2"
@@ -64,13 +65,22 @@ class PromptTemplate:
     def render(
         self, article: str, *, language: str, title: str | None = None, model: type[ScanAnswer] = ScanAnswer
     ) -> Prompt:
-        rules = {"title_words": TITLE_WORDS, "summary_words": SUMMARY_MAX_WORDS, "quote_words": QUOTE_MAX_WORDS,
-                 "language": language, "limits": limits(model)}  # fmt: skip
+        rules = {"title_words": TITLE_WORDS, "summary_words": SUMMARY_WORDS, "summary_max_words": SUMMARY_MAX_WORDS,
+                 "quote_words": QUOTE_MAX_WORDS, "language": language, "limits": limits(model),
+                 "counts": USUAL_COUNTS}  # fmt: skip
         system = self._env.get_template(self._system).render(**rules)
         user = self._env.get_template(self._user).render(article=defuse(article), title=defuse(title or ""), **rules)
         messages = [{"role": "system", "content": system.strip()}, {"role": "user", "content": user.strip()}]
         digest = hashlib.sha256(json.dumps(messages, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
         return Prompt(messages=messages, version=self.version, hash=f"sha256:{digest}")
+
+
+    def echo(self, *, language: str = "English") -> frozenset[str]:
+        """The instructions' word runs (`extractor.rules.echo_shingles`): an answer field holding one copies the
+        prompt instead of describing the article."""
+        prompt = self.render("", language=language)
+        text = "\n".join(m["content"] for m in prompt.messages)
+        return echo_shingles(line for line in text.splitlines() if "<article>" not in line and "</article>" not in line)
 
 
 def defuse(text: str) -> str:
