@@ -11,6 +11,9 @@ other machines. N=200 articles at 16 workers:
   run on the first 20 articles and scaled to N, over the pipeline's wall time. Goal >= 12.
 - `peak_rss_mb_n1000`: peak RSS of a fresh process running the pipeline over 1,000 articles (lower latency, same
   stub). Goal < 400 MB.
+- `limits_slot_us`: the cost of the cross-process limits (`limits.sqlite3`): one slot taken and given back, and
+  one budget charge, in microseconds, against an in-process lock taken and released in the same run. Each
+  article takes one host slot per fetch and one charge per model answer.
 
 The last line printed is JSON.
 """
@@ -135,6 +138,35 @@ def rss_child(n: int, workers: int, latency: float) -> None:
                       "succeeded": totals["succeeded"]}))  # fmt: skip
 
 
+def limits_overhead(home: Path, n: int = 2000) -> dict[str, float]:
+    """Microseconds per slot (take and give back) and per budget charge through the shared limits file, and per
+    in-process lock, as the baseline."""
+    import threading
+
+    from extractor.pipeline import Limits
+
+    lock = threading.Lock()
+    start = time.perf_counter()
+    for _ in range(n):
+        with lock:
+            pass
+    lock_us = (time.perf_counter() - start) / n * 1e6
+    limits = Limits(home / "limits-bench.sqlite3")
+    try:
+        start = time.perf_counter()
+        for _ in range(n):
+            with limits.slot("host:bench", 1):
+                pass
+        slot_us = (time.perf_counter() - start) / n * 1e6
+        start = time.perf_counter()
+        for _ in range(n):
+            limits.charge("bench", 100, 10)
+        charge_us = (time.perf_counter() - start) / n * 1e6
+    finally:
+        limits.close()
+    return {"lock_us": round(lock_us, 2), "slot_us": round(slot_us, 1), "charge_us": round(charge_us, 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="end with one JSON line (always printed last)")
@@ -163,6 +195,11 @@ def main() -> None:
               f"(ideal {ideal:.1f}s), {totals['succeeded']} scanned, {calls_pipeline} model calls")  # fmt: skip
         print(f"sequential: {args.baseline} articles in {seq:.1f}s, scaled to {args.n}: {seq_scaled:.0f}s")
 
+    with tempfile.TemporaryDirectory() as tmp:
+        overhead = limits_overhead(Path(tmp))
+    print(f"limits: {overhead['slot_us']} us per cross-process slot, {overhead['charge_us']} us per budget charge "
+          f"(in-process lock: {overhead['lock_us']} us)")  # fmt: skip
+
     child = subprocess.run(
         [sys.executable, __file__, "--rss-child", str(args.rss_n), "--workers", str(args.workers),
          "--rss-latency", str(args.rss_latency)],
@@ -186,6 +223,9 @@ def main() -> None:
         "peak_rss_mb_n1000": rss["peak_rss_mb"],
         "rss_n": rss["n"],
         "rss_latency_s": args.rss_latency,
+        "limits_slot_us": overhead["slot_us"],
+        "limits_charge_us": overhead["charge_us"],
+        "lock_us": overhead["lock_us"],
     }
     print(json.dumps(result))
 

@@ -34,11 +34,22 @@ class Outcome(StrEnum):
     PAYWALL = "paywall"
     NOT_FOUND = "not_found"  # a soft 404: a 200 page that says it was not found
     ERROR_PAGE = "error_page"  # a 200 page that says the server failed or is down
+    INTERRUPTED = "interrupted"  # the run was stopped (Ctrl-C, SIGTERM) first: not a failure, redone next run
+    WRITE_ERROR = "write_error"  # the scan could not be written (disk full, permissions): redone next run
 
     @property
     def succeeded(self) -> bool:
         """A scan was written for this article (or imported: the page is there)."""
-        return self in (Outcome.OK, Outcome.TOO_LONG, Outcome.IMPORTED)
+        return succeeded(self)
+
+
+#: The outcomes that mean a scan is there (written by a run, or imported): the one place this rule is written.
+SUCCEEDED = frozenset({Outcome.OK.value, Outcome.TOO_LONG.value, Outcome.IMPORTED.value})
+
+
+def succeeded(outcome: str | None) -> bool:
+    """Whether an outcome code (as the ledger stores it) means a scan is there."""
+    return outcome in SUCCEEDED
 
 
 class ExtractorError(Exception):
@@ -249,6 +260,13 @@ class InvalidUsageError(ModelError):
 
 class ModelDeadlineError(ModelError):
     """The model server did not finish its answer within the wall-clock deadline (`EXTRACTOR_TIMEOUT`)."""
+
+
+class OutputWriteError(ExtractorError):
+    """A scan's files could not be written. The answer was paid for: its usage is still recorded."""
+
+    outcome = Outcome.WRITE_ERROR
+    transient = True
 
 
 def outcome_of(exc: BaseException) -> Outcome:

@@ -65,3 +65,22 @@ def test_robots_file_errors(status: int, allowed: bool) -> None:
         else:
             with pytest.raises(BlockedError):
                 fetcher.fetch(site.url("/page"))
+
+
+def test_robots_wildcard_and_end_anchor_rules(robots_site: Site) -> None:
+    # `Disallow: /*.pdf$` must stop a PDF anywhere, and only a URL ending in .pdf; the longest rule wins.
+    from tests.fetch.conftest import fast_settings
+
+    robots_site.add(
+        "/robots.txt",
+        body=b"User-agent: *\nDisallow: /*.pdf$\nDisallow: /drafts/*/edit\nDisallow: /public/\nAllow: /public/page\n",
+        content_type="text/plain",
+    )
+    robots_site.add("/papers/report.pdf", body=b"%PDF-1.4", content_type="application/pdf")
+    robots_site.add("/drafts/7/edit", body=b"<html><body>draft</body></html>")
+    with Fetcher(fast_settings(robots_site, robots=True)) as fetcher:
+        for path in ("/papers/report.pdf", "/drafts/7/edit"):
+            with pytest.raises(BlockedError, match="robots"):
+                fetcher.fetch(robots_site.url(path))
+        assert fetcher.fetch(robots_site.url("/public/page")).status == 200  # the longer Allow wins
+    assert robots_site.hits("/papers/report.pdf") == 0 and robots_site.hits("/drafts/7/edit") == 0

@@ -78,6 +78,9 @@ class StubLLM:
     def __init__(self, latency: float = 0.0, host: str = "127.0.0.1") -> None:
         self.latency = latency
         self.calls = 0
+        #: Requests answered at once, now and at most: what a concurrency limit on the model must bound.
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         stub = self
 
@@ -91,8 +94,14 @@ class StubLLM:
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
                 with stub._lock:
                     stub.calls += 1
-                time.sleep(stub.latency)
-                data = json.dumps(stub.completion(body)).encode()
+                    stub.in_flight += 1
+                    stub.max_in_flight = max(stub.max_in_flight, stub.in_flight)
+                try:
+                    time.sleep(stub.latency)
+                    data = json.dumps(stub.completion(body)).encode()
+                finally:
+                    with stub._lock:
+                        stub.in_flight -= 1
                 self.send_response(200)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(data)))

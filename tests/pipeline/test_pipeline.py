@@ -295,10 +295,16 @@ def test_sigterm_closes_the_run_and_the_next_run_finishes_it(site: ArticleSite, 
         assert proc.returncode == 130 and "interrupted" in stderr
         with Ledger() as ledger:
             (run,) = ledger.runs()
-            # Closed by the process itself, not left for the next run to find.
-            assert run["finished_at"] and not run["interrupted"]
+            # Closed by the process itself and recorded as interrupted, not left for the next run to find.
+            assert run["finished_at"] and run["interrupted"]
             records = ledger.run_records(run["id"])
+            totals = ledger.run_totals(run["id"])
         assert len(records) == 8 and all(r.outcome for r in records)
+        # The links it never reached are interrupted (redone next run), not failures.
+        unreached = [r for r in records if r.outcome == "interrupted"]
+        assert unreached and all(r.transient for r in unreached)
+        assert totals.failed == sum(r.outcome not in ("ok", "too_long", "interrupted") for r in records)
+        assert totals.interrupted == len(unreached)
         assert subprocess.run(cmd, env=env, capture_output=True, timeout=120).returncode == 0
     with Ledger() as ledger:
         assert sum(r.outcome == "ok" for r in ledger.latest()) == 5

@@ -96,10 +96,11 @@ def _via_prefect(runner: str) -> bool:
 
 
 IN_PROCESS = "running in process (PREFECT_API_URL not set)"
+PARQUET_MISSING = "no Parquet file: it needs pyarrow, the 'parquet' extra (uv sync --extra parquet)"
 
 
 def _line(rec: Record, out: Path) -> str:
-    if rec.outcome in ("ok", "too_long"):
+    if rec.succeeded:
         note = " (unchanged, model not called)" if rec.skipped else ""
         return f"{rec.outcome:<16} {out / (rec.scan_id + '.md')}{note}"
     note = " (not retried)" if rec.skipped else ""
@@ -115,13 +116,15 @@ def _summary(report: RunReport) -> str:
 
 
 @contextmanager
-def _progress(total_hint: str) -> Iterator[Callable[[Record, int, int], None]]:
-    """A rich progress bar on stderr, fed by the pipeline's progress callback."""
+def _progress(total_hint: str, announce: Callable[[], str]) -> Iterator[Callable[[Record | None, int, int], None]]:
+    """A rich progress bar on stderr, fed by the pipeline's progress callback. It appears at the callback's first
+    call (the run open, the links counted: no record yet), so it shows `0/N` through the first article, never
+    `0/?`, and not at all when the run fails to start; that call also says which model runs."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
     console = Console(stderr=True)
-    with Progress(
+    bar = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -129,13 +132,22 @@ def _progress(total_hint: str) -> Iterator[Callable[[Record, int, int], None]]:
         TextColumn("{task.fields[last]}"),
         console=console,
         transient=False,
-    ) as bar:
-        task = bar.add_task(total_hint, total=None, last="")
+    )
+    task: list[TaskID] = []
 
-        def update(rec: Record, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, last=f"{rec.outcome} {rec.url[:60]}")
+    def update(rec: Record | None, done: int, total: int) -> None:
+        if rec is None:
+            console.print(announce(), highlight=False, soft_wrap=True)
+            task.append(bar.add_task(total_hint, total=total, last=""))
+            bar.start()
+            return
+        bar.update(task[0], completed=done, total=total, last=f"{rec.outcome} {rec.url[:60]}")
 
+    try:
         yield update
+    finally:
+        if task:
+            bar.stop()
 
 
 def _check_complete(report: RunReport) -> None:
@@ -155,7 +167,8 @@ def _say_unimported(directory: Path) -> None:
 
 
 def _flow_result(result: dict[str, Any]) -> None:
-    totals = result.get("totals", {})
+    totals = dict(result.get("totals", {}))
+    totals["cost_usd"] = result.get("cost_usd")
     typer.echo(json.dumps(totals, indent=None))
 
 
@@ -171,19 +184,23 @@ def register(app: typer.Typer) -> None:
         """Scan one article: writes OUT/{id}.md and OUT/{id}.json and records the outcome."""
         _sigterm_as_interrupt()
         with _one_line_errors():
-            if _via_prefect("threads"):
-                from flows import scan_url
-
-                _flow_result(scan_url(url, origin=origin, out=str(out) if out else None))
-                return
             from extractor.pipeline import RunConfig, build
             from extractor.pipeline import scan_url as run_scan_url
 
-            config = RunConfig.make(out=out)
+            config = RunConfig.make(out=out)  # every setting, read once here, for this process and any worker
+            if _via_prefect("threads"):
+                from flows import scan_url
+
+                _flow_result(scan_url(url, origin=origin, config=config))
+                return
             parts = build(config)
-            _err(IN_PROCESS)
             try:
-                report = run_scan_url(url, config, origin=origin, parts=parts)
+
+                def announce(rec: Record | None, done: int, total: int) -> None:
+                    if rec is None:  # the run is open, the model ready: say where it runs and which model
+                        _err(f"{IN_PROCESS}, {parts.describe()}")
+
+                report = run_scan_url(url, config, origin=origin, parts=parts, progress=announce)
             finally:
                 parts.close()
             for rec in report.records:
@@ -214,35 +231,32 @@ def register(app: typer.Typer) -> None:
 
         _sigterm_as_interrupt()
         with _one_line_errors(), source_notes(_err):
-            from extractor.pipeline import PipelineSettings, RunConfig, build, scan_source
+            from extractor.pipeline import RunConfig, build, scan_source
 
             if runner not in ("threads", "dask"):
                 raise ConfigError(f"unknown runner {runner!r}: use threads or dask")
             if archive is not None and not archive.is_dir():
                 raise ConfigError(f"--archive {archive}: no such directory")
-            workers = concurrency or PipelineSettings().concurrency
+            # Every setting, read once here, for this process and any worker.
+            config = RunConfig.make(out=out, offline=offline, archive=archive, concurrency=concurrency)
             if _via_prefect(runner):
                 from flows import scan_page, task_runner
 
-                flow = scan_page.with_options(task_runner=task_runner(runner, workers))
-                result = flow(
-                    source,
-                    out=str(out) if out else None,
-                    offline=offline,
-                    archive=str(archive) if archive else None,
-                    follow=follow,
-                )
-                _flow_result(result)
+                flow = scan_page.with_options(task_runner=task_runner(runner, config.concurrency))
+                _flow_result(flow(source, follow=follow, config=config))
                 return
-            config = RunConfig.make(out=out, offline=offline, archive=archive)
             parts = build(config)
-            _err(IN_PROCESS)
-            if parts.max_concurrency is not None and workers > parts.max_concurrency:
-                _err(f"the embedded model answers one request at a time: concurrency {parts.max_concurrency}")
             try:
-                with _progress("links") as progress:
-                    report = scan_source(source, config, concurrency=workers, progress=progress, parts=parts,
-                                         follow=follow)
+
+                def announce() -> str:
+                    if not parts.extractor_built:
+                        return f"{IN_PROCESS}, no links to scan: no model started"
+                    limit = parts.max_concurrency
+                    note = f"; it answers {limit} request at a time" if limit and limit < config.concurrency else ""
+                    return f"{IN_PROCESS}, {parts.describe()}{note}"
+
+                with _progress("links", announce) as progress:
+                    report = scan_source(source, config, progress=progress, parts=parts, follow=follow)
             finally:
                 parts.close()
             for rec in report.records:
@@ -328,7 +342,7 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option("--dest", help="Where to write the exports (default: OUT).")
         ] = None,
     ) -> None:
-        """Write every scan as JSONL and every table row as CSV and Parquet."""
+        """Write every scan as JSONL and every table row as CSV and Parquet (Parquet with the 'parquet' extra)."""
         from extractor.output import export as run_export
         from extractor.pipeline import PipelineSettings
 
@@ -338,6 +352,10 @@ def register(app: typer.Typer) -> None:
                 raise ConfigError(f"{directory}: no such directory")
             done = run_export(directory, dest or directory)
             typer.echo(f"{done.scans} scans -> {done.jsonl}")
-            typer.echo(f"{done.rows} rows -> {done.csv}, {done.parquet}")
+            if done.parquet is None:
+                typer.echo(f"{done.rows} rows -> {done.csv}")
+                _err(PARQUET_MISSING)
+            else:
+                typer.echo(f"{done.rows} rows -> {done.csv}, {done.parquet}")
             _say_unimported(directory)
 

@@ -26,7 +26,7 @@ from extractor.errors import (
 )
 from extractor.extract._answer import CompactScanAnswer, ScanAnswer, SignalRow, problems, schema_names
 from extractor.extract._backends import Backend, resolve
-from extractor.extract._budget import RunBudget, price_of, usage_counts
+from extractor.extract._budget import RunBudget, usage_counts
 from extractor.extract._deadline import deadline_client, deadline_passed
 from extractor.extract._grounding import Grounder, normalize
 from extractor.extract._injection import strip_injections
@@ -139,7 +139,7 @@ class Extractor:
         self.budget = budget or RunBudget(
             max_tokens=settings.budget_tokens,
             max_usd=settings.budget_usd,
-            price=(0.0, 0.0) if backend.kind in ("local", "replay") else price_of(backend.model, settings.prices),
+            price=backend.price(settings.prices),
         )
         # Every request gets a wall-clock deadline of `timeout` seconds (replay and recording transports aside).
         http_client = (

@@ -77,14 +77,23 @@ class LocalServer:
         self._log: tempfile._TemporaryFileWrapper[bytes] | None = None
         self._lock = threading.Lock()
         self.port = 0
+        self._attached: str | None = None
+
+    @classmethod
+    def attached(cls, base_url: str) -> LocalServer:
+        """The server another process of the run started (a Dask worker uses the flow's): never started or
+        stopped from here, so the machine holds one embedded model, not one per worker."""
+        server = cls()
+        server._attached = base_url
+        return server
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        return self._attached or f"http://127.0.0.1:{self.port}/v1"
 
     def start(self) -> LocalServer:
         with self._lock:
-            if self._proc is not None and self._proc.poll() is None:
+            if self._attached or (self._proc is not None and self._proc.poll() is None):
                 return self
             model = gguf_path()
             if importlib.util.find_spec("llama_cpp") is None:

@@ -8,13 +8,12 @@ as a 429 too, but waiting will not refill an account: it fails at once, like eve
 
 from __future__ import annotations
 
-import email.utils
-import time
 from collections.abc import Callable
 
 import openai
 from tenacity import RetryCallState
 
+from extractor._retry_after import seconds_to_wait
 from extractor.errors import ExtractorError
 from extractor.extract._deadline import deadline_passed
 
@@ -64,14 +63,7 @@ def retry_after(exc: BaseException) -> float | None:
     try:
         if (ms := headers.get("retry-after-ms")) is not None:
             return max(0.0, float(ms) / 1000)
-        value = headers.get("retry-after")
-        if value is None:
-            return None
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            when = email.utils.parsedate_to_datetime(value)
-            return max(0.0, when.timestamp() - time.time())
+        return seconds_to_wait(headers.get("retry-after"))
     except (TypeError, ValueError):
         return None
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+from extractor._atomic import atomic_write
 from extractor.errors import ArchiveEntryError, OfflineMissError
 from extractor.fetch._body import decode
 from extractor.fetch._page import Page
@@ -29,14 +28,7 @@ _BODY_NAME = re.compile(r"[0-9a-f]{64}\.[a-z0-9]{1,8}")
 
 def _atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, data)
 
 
 class WebArchive:

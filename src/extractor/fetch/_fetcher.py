@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import email.utils
 import random
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from extractor._retry_after import seconds_to_wait
 from extractor.errors import (
     ArchiveEntryError,
     BlockedError,
@@ -57,21 +56,6 @@ class _DeadlineError(FetchTimeoutError):
     """The whole attempt ran out of time. Not retried within the fetch: a trickling server would trickle again."""
 
 
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
 def _guess_type(head: bytes) -> str:
     start = head.lstrip()[:512].lower()
     if start.startswith((b"<?xml", b"<rss", b"<feed", b"<rdf")):
@@ -96,8 +80,11 @@ class Fetcher:
         offline: bool = False,
         archive: WebArchive | None = None,
         resolver: Resolver | None = None,
+        host_slot: Callable[[str], AbstractContextManager[object]] | None = None,
     ) -> None:
         self.settings = settings or FetchSettings()
+        #: A per-host slot shared with other processes (the pipeline's limits), held inside this process's own.
+        self._host_slot = host_slot
         self.offline = offline
         if archive is None and offline:
             archive = WebArchive(self.settings.archive_root())
@@ -192,7 +179,7 @@ class Fetcher:
     def _slot(self, key: str) -> Iterator[None]:
         with self._slots_lock:
             slot = self._slots.setdefault(key, threading.BoundedSemaphore(self.settings.per_host))
-        with slot:
+        with slot, (self._host_slot(key) if self._host_slot is not None else nullcontext()):
             yield
 
     def _robots_text(self, robots_url: str) -> str:
@@ -249,7 +236,7 @@ class Fetcher:
                 raise NoContentError("204 No Content", url)
             if not 200 <= status < 300:
                 raise _StatusError(
-                    f"HTTP {status}", url, status, _retry_after(response.headers.get("retry-after"))
+                    f"HTTP {status}", url, status, seconds_to_wait(response.headers.get("retry-after"))
                 )
             return self._read(url, current, response, deadline, max_bytes)
         except httpx.TimeoutException as exc:

@@ -1,13 +1,23 @@
-"""robots.txt, fetched through the guarded fetcher itself and cached per origin for the Fetcher's life."""
+"""robots.txt, fetched through the guarded fetcher itself and cached per origin for the Fetcher's life.
+
+Parsed with protego, which follows RFC 9309 and Google's conventions: `*` and `$` in paths (`Disallow: /*.pdf$`),
+the longest matching rule wins, `Allow` overrides a shorter `Disallow`. The standard library's parser matches
+paths as plain prefixes, so a wildcard rule never applied.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
 from urllib.parse import urlsplit
-from urllib.robotparser import RobotFileParser
+
+from protego import Protego
 
 from extractor.errors import FetchError, HTTPStatusError
+
+#: What an unreadable robots.txt means: everything allowed (missing, broken) or nothing (401/403).
+_ALLOW_ALL = ""
+_DISALLOW_ALL = "User-agent: *\nDisallow: /\n"
 
 
 class RobotsRules:
@@ -20,22 +30,21 @@ class RobotsRules:
     def __init__(self, get_text: Callable[[str], str], user_agent: str) -> None:
         self._get_text = get_text
         self._agent = user_agent
-        self._rules: dict[str, RobotFileParser] = {}
+        self._rules: dict[str, Protego] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
-    def _load(self, origin: str) -> RobotFileParser:
-        parser = RobotFileParser(origin + "/robots.txt")
+    def _load(self, origin: str) -> Protego:
         try:
-            parser.parse(self._get_text(origin + "/robots.txt").splitlines())
+            text = self._get_text(origin + "/robots.txt")
         except HTTPStatusError as exc:
-            if exc.status in (401, 403):
-                parser.disallow_all = True  # type: ignore[attr-defined]
-            else:
-                parser.allow_all = True  # type: ignore[attr-defined]
+            text = _DISALLOW_ALL if exc.status in (401, 403) else _ALLOW_ALL
         except FetchError:
-            parser.allow_all = True  # type: ignore[attr-defined]
-        return parser
+            text = _ALLOW_ALL
+        try:
+            return Protego.parse(text)
+        except Exception:  # protego is lenient; a file it still cannot read allows, like a missing one
+            return Protego.parse(_ALLOW_ALL)
 
     def allowed(self, url: str) -> bool:
         parts = urlsplit(url)
@@ -45,5 +54,5 @@ class RobotsRules:
         with lock:  # one robots.txt request per origin, however many threads ask at once
             if origin not in self._rules:
                 self._rules[origin] = self._load(origin)
-            parser = self._rules[origin]
-        return parser.can_fetch(self._agent, url)
+            rules = self._rules[origin]
+        return bool(rules.can_fetch(url, self._agent))

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from extractor.errors import CarriedOverError, LeaseBusyError, LedgerError, Outcome
+from extractor.errors import CarriedOverError, LeaseBusyError, LedgerError, Outcome, succeeded
 from extractor.ledger._leases import take
 from extractor.ledger._liveness import HEARTBEAT_SECONDS, Stamp, is_alive
 from extractor.ledger._migrations import NewerLedgerError, latest_version, migrate
@@ -80,7 +80,7 @@ class Record:
     @property
     def succeeded(self) -> bool:
         """A scan is there: written by a run, or imported from an archive."""
-        return self.outcome in (Outcome.OK, Outcome.TOO_LONG, Outcome.IMPORTED)
+        return succeeded(self.outcome)
 
 
 _RECORD_COLUMNS = tuple(f.name for f in fields(Record))
@@ -106,11 +106,16 @@ class RunTotals:
 
     @property
     def succeeded(self) -> int:
-        return sum(n for k, n in self.outcomes.items() if k in (Outcome.OK, Outcome.TOO_LONG, Outcome.IMPORTED))
+        return sum(n for k, n in self.outcomes.items() if succeeded(k))
+
+    @property
+    def interrupted(self) -> int:
+        """Inputs a stopped run never got to: not failures, the next run does them."""
+        return self.outcomes.get(Outcome.INTERRUPTED, 0)
 
     @property
     def failed(self) -> int:
-        return sum(self.outcomes.values()) - self.succeeded
+        return sum(self.outcomes.values()) - self.succeeded - self.interrupted
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -315,16 +320,19 @@ class Ledger:
             conn.execute("DELETE FROM leases WHERE canonical_url = ? AND run_id = ?", (rec.canonical_url, run_id))
             return cur.rowcount > 0
 
-    def finish_run(self, run_id: int) -> RunTotals:
-        """Closes a run. An input still pending (a bug or a cancelled task) gets `internal_error` here, so
-        every input of a finished run has exactly one outcome."""
+    def finish_run(self, run_id: int, *, interrupted: bool = False) -> RunTotals:
+        """Closes a run. An input still pending gets `interrupted` when the run was stopped (Ctrl-C, SIGTERM),
+        else `internal_error` (a bug or a cancelled task), so every input of a finished run has one outcome."""
+        pending = (Outcome.INTERRUPTED.value, INTERRUPTED) if interrupted else (Outcome.INTERNAL_ERROR.value, NO_OUTCOME)
         with self._write() as conn:
             conn.execute(
                 "UPDATE articles SET outcome = ?, error = ?, transient = 1, finished_at = ? "
                 "WHERE run_id = ? AND outcome IS NULL",
-                (Outcome.INTERNAL_ERROR.value, NO_OUTCOME, now(), run_id),
+                (*pending, now(), run_id),
             )
-            conn.execute("UPDATE runs SET finished_at = ? WHERE id = ?", (now(), run_id))
+            conn.execute(
+                "UPDATE runs SET finished_at = ?, interrupted = ? WHERE id = ?", (now(), int(interrupted), run_id)
+            )
             conn.execute("DELETE FROM leases WHERE run_id = ?", (run_id,))
         with self._lock:
             self._beating.discard(run_id)
@@ -383,7 +391,7 @@ class Ledger:
             "SELECT * FROM articles WHERE run_id = ? AND canonical_url = ? AND outcome IS NOT NULL",
             (holder, canonical_url),
         )
-        if done and done[0]["outcome"] not in (Outcome.OK, Outcome.TOO_LONG):
+        if done and not succeeded(done[0]["outcome"]):
             prior = _record(done[0])
             raise CarriedOverError(
                 f"{prior.error or prior.outcome} (run {holder}, processing it at the same time)",

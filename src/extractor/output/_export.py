@@ -34,7 +34,8 @@ ROW_COLUMNS = (
 class Exported:
     jsonl: Path
     csv: Path
-    parquet: Path
+    #: None when pyarrow (the `parquet` extra) is not installed: JSONL and CSV are still written.
+    parquet: Path | None
     scans: int
     rows: int
 
@@ -71,10 +72,8 @@ def table_rows(sidecars: list[Sidecar]) -> list[dict[str, Any]]:
 
 
 def export(out: Path, dest: Path, stem: str = "scans") -> Exported:
-    """Writes `dest/{stem}.jsonl` (one sidecar per line), `dest/{stem}-rows.csv` and `.parquet`."""
-    import pyarrow as pa  # heavy: only this command pays for it
-    import pyarrow.parquet as pq
-
+    """Writes `dest/{stem}.jsonl` (one sidecar per line), `dest/{stem}-rows.csv` and, with the `parquet` extra
+    (pyarrow, 165 MB, so optional), `dest/{stem}-rows.parquet`."""
     dest.mkdir(parents=True, exist_ok=True)
     sidecars = OutputDir(out).sidecars()
     jsonl = dest / f"{stem}.jsonl"
@@ -88,6 +87,11 @@ def export(out: Path, dest: Path, stem: str = "scans") -> Exported:
     writer.writerows(rows)
     csv_path = dest / f"{stem}-rows.csv"
     atomic_write(csv_path, buf.getvalue().encode("utf-8"))
+    try:
+        import pyarrow as pa  # heavy: only this command pays for it
+        import pyarrow.parquet as pq
+    except ImportError:
+        return Exported(jsonl, csv_path, None, len(sidecars), len(rows))
 
     schema = pa.schema(
         [(c, pa.int64() if c in ("position", "relevancy") else pa.string()) for c in ROW_COLUMNS]

@@ -8,38 +8,13 @@ import re
 import secrets
 from pathlib import Path
 
+from extractor._atomic import atomic_write as atomic_write  # re-exported: the output package's writer
 from extractor._process import pid_alive
+from extractor.errors import ConfigError, OutputWriteError
 from extractor.models import Provenance, Scan, Sidecar
 
 #: `.{name}.{pid}.{random}.tmp`: the pid tells whether the writer is still alive.
 _TMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp$")
-
-
-def _fsync_dir(path: Path) -> None:
-    # The rename is only durable once the directory entry is; some filesystems refuse to open directories.
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Writes `data` to `path` all at once: a temporary file in the same directory (so the rename stays on one
-    filesystem), fsync, then rename over the target. A reader sees the old file or the new, never a part."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-    _fsync_dir(path.parent)
 
 
 def clean_stale(directory: Path) -> list[Path]:
@@ -63,9 +38,31 @@ class OutputDir:
         self.path = path
 
     def prepare(self) -> list[Path]:
-        """Creates the directory and cleans up after a killed run; returns the stale files removed."""
-        self.path.mkdir(parents=True, exist_ok=True)
+        """Creates the directory and cleans up after a killed run; returns the stale files removed. Raises
+        ConfigError when the directory cannot be made (a file in the way, no permission)."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise ConfigError(f"output directory {self.path}: a file is in the way") from None
+        except OSError as exc:
+            raise ConfigError(f"output directory {self.path}: {exc.strerror or exc}") from None
         return clean_stale(self.path)
+
+    def check_writable(self) -> None:
+        """Raises ConfigError unless a file can be written here: checked before the first model call, so that
+        an unwritable OUT never throws away answers already paid for."""
+        self.prepare()
+        probe = self.path / f".write-check.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        try:
+            with open(probe, "wb") as fh:
+                fh.write(b"x")
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            raise ConfigError(f"output directory {self.path}: cannot write there ({exc.strerror or exc})") from None
+        finally:
+            with contextlib.suppress(OSError):
+                probe.unlink()
 
     def md_path(self, scan_id: str) -> Path:
         return self.path / f"{scan_id}.md"
@@ -78,13 +75,25 @@ class OutputDir:
         return self.md_path(scan_id).is_file() and self.json_path(scan_id).is_file()
 
     def write(self, scan: Scan, provenance: Provenance) -> tuple[Path, Path]:
-        """Writes the page, then the sidecar: a sidecar's presence means the scan is complete."""
+        """Writes the page, then the sidecar: a sidecar's presence means the scan is complete. When the sidecar
+        cannot be written the page is removed again: no page is left without its sidecar. Raises
+        OutputWriteError (disk full, permissions)."""
         from extractor.render import render  # the renderer is the lead's module (issue 2)
 
-        self.path.mkdir(parents=True, exist_ok=True)
         md, js = self.md_path(scan.id), self.json_path(scan.id)
-        atomic_write(md, render(scan).encode("utf-8"))
-        atomic_write(js, Sidecar.of(scan, provenance).to_json().encode("utf-8"))
+        page = render(scan).encode("utf-8")
+        sidecar = Sidecar.of(scan, provenance).to_json().encode("utf-8")
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            atomic_write(md, page)
+        except OSError as exc:
+            raise OutputWriteError(f"cannot write {md}: {exc.strerror or exc}") from exc
+        try:
+            atomic_write(js, sidecar)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                md.unlink()
+            raise OutputWriteError(f"cannot write {js}: {exc.strerror or exc} (page removed)") from exc
         return md, js
 
     def sidecars(self) -> list[Sidecar]:

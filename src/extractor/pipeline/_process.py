@@ -33,8 +33,9 @@ def _package_version() -> str:
 
 _version = _package_version()
 
-#: Called after each link with its record, how many links are done and how many there are.
-Progress = Callable[[Record, int, int], None]
+#: Called once before the first link with (None, 0, total), then after each link with its record, how many links
+#: are done and how many there are.
+Progress = Callable[[Record | None, int, int], None]
 
 
 class ExtractResult(Protocol):
@@ -114,6 +115,7 @@ def process_link(link: Link, ctx: Context) -> Record:
     fetch_ms = extract_ms = None
     extract_start: float | None = None
     content_hash: str | None = None
+    result: ExtractResult | None = None
     try:
         t = time.perf_counter()
         page = ctx.fetch(link.url)
@@ -189,7 +191,17 @@ def process_link(link: Link, ctx: Context) -> Record:
         if extract_start is not None and extract_ms is None:
             extract_ms = _ms(extract_start)  # a failed model call took time too
         spent: dict[str, Any] = {}
-        if isinstance(exc, ExtractionError):
+        if result is not None:
+            # Paid for, then lost (the files could not be written): what it cost is still recorded.
+            usage = result.provenance.usage
+            spent = {
+                "tokens_in": usage.prompt_tokens if usage else 0,
+                "tokens_out": usage.completion_tokens if usage else 0,
+                "attempts": result.provenance.attempts or 1,
+                "model": ctx.model,
+                "prompt_version": ctx.prompt_version,
+            }
+        elif isinstance(exc, ExtractionError):
             spent = {
                 "tokens_in": int(exc.usage.get("prompt_tokens", 0)),
                 "tokens_out": int(exc.usage.get("completion_tokens", 0)),
@@ -232,12 +244,11 @@ def run_links(
     concurrency: int = 8,
     progress: Progress | None = None,
 ) -> list[Record]:
-    """Processes `links` with at most `concurrency` at a time; returns one record per unique link, in order.
-
-    The inputs are registered in the ledger as pending first, so that a crash leaves them marked interrupted
-    rather than forgotten."""
+    """Processes `links` (registered in the ledger by `open_run`) with at most `concurrency` at a time; returns
+    one record per unique link, in order."""
     todo = unique(links)
-    ctx.ledger.add_inputs(ctx.run_id, (input_of(link) for link in todo))
+    if progress is not None:
+        progress(None, 0, len(todo))
     records: dict[int, Record] = {}
     lock = threading.Lock()
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="extractor")
