@@ -249,3 +249,19 @@ def test_environment_variables_choose_the_backend(llm: ScriptedLLM, monkeypatch:
         assert ex.settings.reasks == 0
         assert ex.extract(TEXT, **WHERE).provenance.backend == llm.base_url
     assert time.monotonic() - started < 30
+
+
+def test_the_backend_sets_the_re_asks_unless_the_settings_do(llm: ScriptedLLM) -> None:
+    """The embedded backend asks once (re-asks never mended its answers); EXTRACTOR_REASKS still overrides."""
+    import dataclasses
+
+    from extractor.extract import Extractor
+    from extractor.extract._backends import resolve
+
+    for settings, requests in ((llm.settings(), 1), (llm.settings(reasks=1), 2)):
+        llm.requests.clear()
+        llm.script = [completion(bad_quote_answer()) for _ in range(3)]
+        backend = dataclasses.replace(resolve(settings), reasks=0)
+        with Extractor(settings, backend) as ex:
+            result = ex.extract(TEXT, **WHERE)
+        assert len(llm.requests) == requests and result.provenance.attempts == requests

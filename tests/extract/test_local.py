@@ -40,5 +40,6 @@ def test_an_answer_cut_at_the_output_limit_is_reported(local_server: LocalServer
 def test_with_the_local_extra_installed_local_is_the_default(local_server: LocalServer) -> None:
     with make_extractor(LLMSettings(), local_server=local_server) as ex:
         assert ex.backend.kind == "local" and ex.backend.base_url == local_server.base_url
+        assert ex.backend.reasks == 0
     # The shared server outlives the extractor that borrowed it.
     assert httpx.get(f"{local_server.base_url}/models", timeout=10).status_code == 200

@@ -221,7 +221,7 @@ class Extractor:
                 model=self.backend.model,
                 messages=prompt.messages,
                 response_model=answer_model,
-                max_retries=self.settings.reasks,
+                max_retries=self.backend.reasks if self.settings.reasks is None else self.settings.reasks,
                 context=context,
                 hooks=hooks,
                 max_tokens=self.max_output_tokens,

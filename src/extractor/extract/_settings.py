@@ -26,8 +26,9 @@ class LLMSettings(BaseSettings):
     )
     #: instructor mode (tools, json, md_json, json_schema); None: the backend's measured default.
     llm_mode: str | None = None
-    #: Re-asks after the first answer when it breaks the rules (instructor max_retries).
-    reasks: int = Field(default=2, ge=0, le=10)
+    #: Re-asks after the first answer when it breaks the rules (instructor max_retries); None: the backend's
+    #: default (2; 0 for the embedded model).
+    reasks: int | None = Field(default=None, ge=0, le=10)
     #: Retries of transient failures (429, 5xx, timeouts, connection errors) per call.
     transient_retries: int = Field(default=4, ge=0, le=20)
     #: Longest wait between transient retries, whatever Retry-After asks.
