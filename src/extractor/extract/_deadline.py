@@ -11,7 +11,6 @@ not retried within the call (a trickling server would trickle again): the articl
 from __future__ import annotations
 
 import ssl
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -20,6 +19,8 @@ from typing import Any
 import httpcore2
 import httpx2
 
+from extractor._deadline import deadline_scope, remaining
+
 try:  # httpx2 keeps it private: without it, environment proxies are not honoured (direct connections)
     from httpx2._utils import get_environment_proxies
 except ImportError:  # pragma: no cover
@@ -27,37 +28,22 @@ except ImportError:  # pragma: no cover
     def get_environment_proxies() -> dict[str, str | None]:
         return {}
 
-_local = threading.local()
-
-
 class DeadlinePassed(httpcore2.ReadTimeout):
     """Raised inside the HTTP stack when a request's deadline has passed; found again in the cause chain."""
 
 
-@contextmanager
-def deadline_scope(at: float) -> Iterator[None]:
-    """Every socket operation of this thread inside the block gives up at `at` (a `time.monotonic()` value)."""
-    previous = getattr(_local, "deadline", None)
-    _local.deadline = at if previous is None else min(at, previous)
-    try:
-        yield
-    finally:
-        _local.deadline = previous
-
-
 def _bounded(timeout: float | None) -> float | None:
-    deadline: float | None = getattr(_local, "deadline", None)
-    if deadline is None:
+    left = remaining()
+    if left is None:
         return timeout
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
+    if left <= 0:
         raise DeadlinePassed("the request's deadline passed")
-    return remaining if timeout is None else min(timeout, remaining)
+    return left if timeout is None else min(timeout, left)
 
 
 def _passed() -> bool:
-    deadline: float | None = getattr(_local, "deadline", None)
-    return deadline is not None and time.monotonic() >= deadline
+    left = remaining()
+    return left is not None and left <= 0
 
 
 @contextmanager

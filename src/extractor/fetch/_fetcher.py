@@ -13,6 +13,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from extractor._deadline import deadline_scope
 from extractor._retry_after import seconds_to_wait
 from extractor.errors import (
     ArchiveEntryError,
@@ -34,7 +35,7 @@ from extractor.fetch._body import (
     read_capped,
     sniff,
 )
-from extractor.fetch._guard import Guard, GuardedTransport, Resolver, deadline_scope, host_key
+from extractor.fetch._guard import Guard, GuardedTransport, Resolver, host_key
 from extractor.fetch._page import Page, utc_now
 from extractor.fetch._robots import RobotsRules
 from extractor.fetch._settings import FetchSettings

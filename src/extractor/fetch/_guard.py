@@ -12,16 +12,14 @@ from __future__ import annotations
 import ipaddress
 import socket
 import ssl
-import threading
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpcore
 import httpx
 
+from extractor._deadline import remaining
 from extractor.errors import BlockedError
 
 #: `resolve(host, port) -> [ip, ...]`; replaceable in tests (e.g. to model DNS rebinding).
@@ -103,30 +101,13 @@ class Guard:
         return found
 
 
-_local = threading.local()
-
-
-@contextmanager
-def deadline_scope(at: float) -> Iterator[None]:
-    """Every socket operation of this thread inside the block gives up at `at` (a `time.monotonic()` value):
-    httpx's timeouts are per operation, so without this a server sending a byte just before each read timeout
-    could hold the thread for ever."""
-    previous = getattr(_local, "deadline", None)
-    _local.deadline = at if previous is None else min(at, previous)
-    try:
-        yield
-    finally:
-        _local.deadline = previous
-
-
 def _bounded(timeout: float | None) -> float | None:
-    deadline: float | None = getattr(_local, "deadline", None)
-    if deadline is None:
+    left = remaining()
+    if left is None:
         return timeout
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
+    if left <= 0:
         raise httpcore.ReadTimeout("deadline passed")
-    return remaining if timeout is None else min(timeout, remaining)
+    return left if timeout is None else min(timeout, left)
 
 
 class DeadlineStream(httpcore.NetworkStream):
