@@ -123,3 +123,12 @@ def test_an_imported_archive(tmp_path: Path, home: Path) -> None:
     assert seen and seen <= pages
     dated = [o for s in found for o in s["occurrences"] if o["date"]]
     assert dated and all(o["date"].replace("-", "") == o["origin"][:8] for o in dated)
+
+
+def test_a_folder_without_scans_says_so(tmp_path: Path, home: Path) -> None:
+    empty = tmp_path / "scans"
+    empty.mkdir()
+    signals = run("signals", "--out", str(empty))
+    trends = run("trends", "--out", str(empty))
+    assert signals.returncode == 0 and f"no weak signals in {empty}" in signals.stdout
+    assert trends.returncode == 0 and f"no scans in {empty}" in trends.stdout

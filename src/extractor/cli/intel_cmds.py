@@ -116,6 +116,9 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps({"signals": found}, ensure_ascii=False, indent=2))
             return
+        if not found:
+            typer.echo(f"no weak signals in {folder}" + (" with that status or date" if status or when else ""))
+            return
         shown = found[:limit] if limit else found
         _table(
             ["id", "count", "status", "first seen", "last seen", "name"],
@@ -186,6 +189,8 @@ def register(app: typer.Typer) -> None:
             writer.writerows(rows(found))
             typer.echo(buf.getvalue(), nl=False)
         else:
+            if not periods(found):
+                typer.echo(f"no scans in {folder}")
             for month in periods(found):
                 parts = []
                 for field in intelligence.FIELDS:
